@@ -1,0 +1,113 @@
+"""The Herbert Protocol tool: carers record what police need to find a missing person fast."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from herbert import database
+from herbert.config import load_config
+from herbert.extensions import csrf, db, limiter, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory: config layers, extensions, blueprints, error pages, headers, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("HERBERT_INSTANCE_PATH") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    # The instance folder holds the database, keys and blobs: only its owner may enter it.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    load_config(app, test_config)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            app.jinja_loader,
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    database.init_database(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from herbert.auth.sessions import ServerSessionInterface
+
+    app.session_interface = ServerSessionInterface()
+
+    from herbert.resources import load_resources
+
+    app.extensions["herbert.resources"] = load_resources(app.instance_path, app.config["RESOURCES_FILE"])
+
+    register_blueprints(app)
+    register_request_hooks(app)
+
+    from herbert.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def register_blueprints(app: Flask) -> None:
+    from herbert import pages
+    from herbert.auth import account
+    from herbert.auth import views as auth_views
+    from herbert.handover import police
+    from herbert.handover import views as handover_views
+    from herbert.questions import views as question_views
+    from herbert.records import documents, photo_views
+    from herbert.records import views as record_views
+
+    for module in (
+        pages,
+        auth_views,
+        account,
+        record_views,
+        question_views,
+        photo_views,
+        documents,
+        handover_views,
+        police,
+    ):
+        app.register_blueprint(module.bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from herbert.auth.guard import load_signed_in_user
+    from herbert.errors import init_error_pages
+    from herbert.security_headers import init_security_headers
+
+    init_security_headers(app)
+    app.before_request(load_signed_in_user)
+    init_error_pages(app)
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        return {
+            "csp_nonce": g.get("csp_nonce", ""),
+            "current_user": g.get("user"),
+            "resources": app.extensions["herbert.resources"],
+            "service_name": app.config["SERVICE_NAME"],
+        }

@@ -1,0 +1,120 @@
+"""Server-side, revocable sessions.
+
+The cookie holds only a random 256-bit token; the database holds its SHA-256 and a small JSON dict
+(CSRF token, user id, flags — never personal data). Deleting rows ends sessions everywhere, which is
+how sign-out, password change and account deletion revoke them. Idle (30 min) and absolute (12 h)
+expiry are enforced here on every request, against herbert.clock so tests can move time.
+"""
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from herbert.clock import utcnow
+from herbert.extensions import db
+from herbert.models import WebSession
+
+TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute per session
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """The session dict Flask sees, plus the bookkeeping needed to save it server-side."""
+
+    def __init__(self, initial: dict | None = None, token: str | None = None, row_id: int | None = None):
+        def on_update(this: "ServerSession") -> None:
+            this.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.token = token
+        self.row_id = row_id
+        self.modified = False
+        self.rotate = False  # set by rotate_session(): issue a new token, drop the old row
+        self.expired = False  # the visitor had a session that timed out (so we can say so)
+
+    @property
+    def new(self) -> bool:  # type: ignore[override]
+        return self.row_id is None
+
+
+class ServerSessionInterface(SessionInterface):
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        if not token or len(token) > 128:
+            return ServerSession()
+        row = db.session.execute(db.select(WebSession).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
+        if row is None:
+            return ServerSession()
+        now = utcnow()
+        idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+        absolute = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
+        if now - row.last_seen_at > idle or now - row.created_at > absolute:
+            db.session.delete(row)
+            db.session.commit()
+            session = ServerSession()
+            session.expired = True
+            return session
+        session = ServerSession(json.loads(row.data), token=token, row_id=row.id)
+        if now - row.last_seen_at > TOUCH_EVERY:
+            row.last_seen_at = now
+            db.session.commit()
+        return session
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
+        name = app.config["SESSION_COOKIE_NAME"]
+        cookie = {
+            "httponly": True,
+            "secure": app.config["SESSION_COOKIE_SECURE"],
+            "samesite": app.config["SESSION_COOKIE_SAMESITE"],
+            "path": "/",
+        }
+        if not session and session.new:
+            if session.expired:
+                response.delete_cookie(name, path="/")
+            return
+        if not session and session.modified:  # cleared, e.g. sign-out
+            if session.row_id is not None:
+                db.session.execute(db.delete(WebSession).filter_by(id=session.row_id))
+                db.session.commit()
+            response.delete_cookie(name, path="/")
+            return
+        if session.new or session.rotate:
+            if session.row_id is not None:
+                db.session.execute(db.delete(WebSession).filter_by(id=session.row_id))
+            token = secrets.token_urlsafe(32)
+            row = WebSession(
+                token_hash=hash_token(token), user_id=session.get("user_id"), data=json.dumps(dict(session))
+            )
+            db.session.add(row)
+            db.session.commit()
+            session.token, session.row_id, session.rotate = token, row.id, False
+            response.set_cookie(name, token, **cookie)
+            return
+        if session.modified:
+            row = db.session.get(WebSession, session.row_id)
+            if row is None:  # revoked while this request ran
+                response.delete_cookie(name, path="/")
+                return
+            row.data = json.dumps(dict(session))
+            row.user_id = session.get("user_id")
+            db.session.commit()
+
+
+def rotate_session(session: ServerSession) -> None:
+    """Give the session a new token (at sign-in), so a token planted before sign-in is worthless."""
+    session.rotate = True
+    session.modified = True
+
+
+def end_all_sessions(user_id: int) -> None:
+    """Revoke every session of an account (sign-out everywhere, password change, deletion)."""
+    db.session.execute(db.delete(WebSession).filter_by(user_id=user_id))
+    db.session.commit()

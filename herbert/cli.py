@@ -1,0 +1,20 @@
+"""Operator commands: `flask --app herbert init` and the command groups each part of the app adds."""
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from herbert.keystore import keyring_path, load_keyring
+
+
+@click.command("init")
+def init_command() -> None:
+    """Create the instance folder's secret key and keyring (if missing) and migrate the database."""
+    created = not keyring_path(current_app).exists() and not current_app.config.get("KEYRING")
+    load_keyring()
+    upgrade()
+    click.echo(f"Instance ready in {current_app.instance_path}" + (" (new keyring created)" if created else ""))
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(init_command)

@@ -1,0 +1,89 @@
+"""Configuration layers: built-in defaults < instance/config.py < HERBERT_* environment < the test's dict."""
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    """Built-in defaults: safe for development, and production only differs by what fails fast."""
+
+    SERVICE_NAME = "Herbert Protocol form"
+    ENV = "development"  # or "production": then missing secrets stop start-up instead of being generated
+    DATABASE_URL: str | None = None  # None means SQLite in the instance folder
+    SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name, not a secret)
+    KEYRING_FILE = "keyring.json"
+    KEYRING: str | None = None  # the keyring as JSON, for deployments that inject it from the environment
+    BLOB_DIR = "blobs"
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # one photo upload at most; larger requests get 413
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the (server-side, expiring) session
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    SESSION_COOKIE_NAME = "herbert_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None: secure in production, plain in development
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    RESOURCES_FILE = "resources.toml"  # looked for in the instance folder first, then the packaged default
+    PROXY_FIX = False  # trust one proxy's X-Forwarded-* headers (set when running behind nginx/caddy)
+    PDF_TIMEOUT_SECONDS = 20
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Apply the layers in order, then derive the values that depend on the instance folder."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(prefix="HERBERT")
+    if test_config:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        url = app.config["DATABASE_URL"] or f"sqlite:///{instance / 'herbert.db'}"
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["BLOB_PATH"] = str(instance / app.config["BLOB_DIR"])
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_secret_key(app)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """SQLite waits for a busy writer instead of failing; PostgreSQL drops dead pooled connections."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def read_secret_key(app: Flask) -> str:
+    """The secret key lives in a 0600 file in the instance folder; created on first run in development only."""
+    path = Path(app.instance_path) / app.config["SECRET_KEY_FILE"]
+    if path.exists():
+        return path.read_text().strip()
+    if app.config["ENV"] == "production":
+        raise RuntimeError(f"No secret key: set HERBERT_SECRET_KEY or create {path} with `flask --app herbert init`.")
+    write_private_file(path, secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Create a file only its owner can read, without a window where it is world-readable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)

@@ -1,0 +1,159 @@
+"""Database tables. Only routing metadata is plaintext; everything about a person is sealed bytes.
+
+Sealed columns (suffix `_sealed`) hold AES-GCM envelopes made by herbert.crypto and opened only by
+herbert.records.store (and, for account secrets, herbert.auth).
+"""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from herbert.clock import utcnow
+from herbert.extensions import db
+
+
+class User(db.Model):
+    """A carer's account. The email is the sign-in name; nothing about the people they care for lives here."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    recovery_codes: Mapped[str | None] = mapped_column(Text)  # JSON list of argon2 hashes, each used once
+    is_org_admin: Mapped[bool] = mapped_column(default=False)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebSession(db.Model):
+    """A server-side session: the cookie holds a random token, this row holds only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")  # JSON; never personal data (CSRF token, ids, flags)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    reauthenticated_at: Mapped[datetime | None] = mapped_column()
+
+
+class Person(db.Model):
+    """Someone at risk of going missing. Their data key is wrapped by the keyring; shredding it erases them."""
+
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random hex, so URLs reveal no counts
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once crypto-shredded
+    kek_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    summary_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # name etc. for the dashboard
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | published | missing | erased
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    next_review_on: Mapped[datetime | None] = mapped_column()
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="person", cascade="all, delete-orphan")
+
+
+class Membership(db.Model):
+    """Which accounts may see and edit a person. Every person URL checks this (404 for anyone else)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="owner")
+    person: Mapped[Person] = relationship(back_populates="memberships")
+
+
+class DraftSection(db.Model):
+    """The working draft: one sealed JSON document per form section, saved page by page."""
+
+    __tablename__ = "draft_sections"
+    __table_args__ = (UniqueConstraint("person_id", "section"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    section: Mapped[str] = mapped_column(String(64))
+    answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Revision(db.Model):
+    """An immutable published version: the whole form as one sealed JSON document."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("person_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column()
+    document_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Photo(db.Model):
+    """A photo: the sealed JPEG lives in the blob folder, its sealed details (kind, date, caption) here."""
+
+    __tablename__ = "photos"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    byte_size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MissingReport(db.Model):
+    """A "missing now" report (section N), sealed; open until the person is marked found."""
+
+    __tablename__ = "missing_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    report_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    found_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class Share(db.Model):
+    """A time-limited police share: a sealed snapshot, reachable by token + access code (both stored hashed)."""
+
+    __tablename__ = "shares"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    snapshot_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    locked_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ShareOpen(db.Model):
+    """Each time police open a share: when, and a coarse client description (never the code)."""
+
+    __tablename__ = "share_opens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_id: Mapped[int] = mapped_column(ForeignKey("shares.id", ondelete="CASCADE"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    client: Mapped[str] = mapped_column(String(120))
+
+
+class AuditEvent(db.Model):
+    """Append-only audit trail with a hash chain; event text never holds personal data."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_person_at", "person_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column()
+    person_id: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,211 @@
+"""Shared fixtures: an app per test on a fresh database (SQLite always; PostgreSQL too when
+HERBERT_TEST_DATABASE_URL is set), a test client, a page checker and a sign-in helper."""
+
+import os
+import re
+import secrets
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from herbert import clock, create_app
+from herbert.extensions import db
+
+POSTGRES_URL = os.environ.get("HERBERT_TEST_DATABASE_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgres",
+        marks=pytest.mark.skipif(
+            not POSTGRES_URL, reason="PostgreSQL tests need HERBERT_TEST_DATABASE_URL (CI sets it)"
+        ),
+    ),
+]
+PASSWORD = "correct horse battery staple 42"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests make their own keys and never touch the developer's instance folder.
+    os.environ.pop("HERBERT_INSTANCE_PATH", None)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated with Alembic per test run; each test gets a copy (fast, and tests migrations)."""
+    instance = tmp_path_factory.mktemp("template-instance")
+    app = create_app({"TESTING": True, "SECRET_KEY": "template"} | {"INSTANCE_PATH_FOR_TEMPLATE": str(instance)})
+    app.instance_path = str(instance)
+    path = instance / "template.db"
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    migrate_to_head(f"sqlite:///{path}", instance)
+    return path
+
+
+def migrate_to_head(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "migrate", "SQLALCHEMY_DATABASE_URI": url})
+    app.instance_path = str(instance)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    """A database of our own on the shared server for this run (per xdist worker), dropped afterwards."""
+    assert POSTGRES_URL
+    name = f"herbert_test_{secrets.token_hex(4)}"
+    admin = create_engine(_driver_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = _driver_url(POSTGRES_URL).rsplit("/", 1)[0] + f"/{name}"
+    migrate_to_head(url, Path("/tmp"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _driver_url(url: str) -> str:
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", url)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path):
+    """A fresh app with its own instance folder, keyring and empty migrated database."""
+    clock.freeze(None)
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o700)
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_database")
+    else:
+        shutil.copy(sqlite_template, instance / "herbert.db")
+        url = f"sqlite:///{instance / 'herbert.db'}"
+    os.environ["HERBERT_INSTANCE_PATH"] = str(instance)
+    try:
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": True})
+    finally:
+        os.environ.pop("HERBERT_INSTANCE_PATH", None)
+    yield app
+    with app.app_context():
+        if backend == "postgres":
+            empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+    clock.freeze(None)
+
+
+def empty_all_tables() -> None:
+    names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+class PageChecker:
+    """Fetch pages through the test client and check what every page must get right
+    (in the spirit of notifications-admin's client_request): a title, unique ids, a nonce on
+    every script matching the CSP header, and a CSRF token in every POST form."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def get(self, path: str, expected_status: int = 200, **kwargs) -> BeautifulSoup:
+        response = self.client.get(path, **kwargs)
+        assert response.status_code == expected_status, (path, response.status_code)
+        return self.check(response)
+
+    def post(self, path: str, data: dict | None = None, expected_status: int = 200, **kwargs) -> BeautifulSoup:
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        response = self.client.post(path, data=data, **kwargs)
+        assert response.status_code == expected_status, (path, response.status_code, response.location)
+        return self.check(response) if response.mimetype == "text/html" and expected_status < 300 else response
+
+    def csrf_token(self) -> str:
+        page = self.client.get("/sign-in" if not self._signed_in() else "/account")
+        field = BeautifulSoup(page.data, "html.parser").find("input", {"name": "csrf_token"})
+        return field["value"] if field else ""
+
+    def _signed_in(self) -> bool:
+        return self.client.get("/account").status_code == 200
+
+    @staticmethod
+    def check(response) -> BeautifulSoup:
+        page = BeautifulSoup(response.data, "html.parser")
+        title = page.find("title")
+        assert title is not None and title.text.strip(), "page has no title"
+        ids = Counter(tag["id"] for tag in page.find_all(id=True))
+        duplicates = [name for name, count in ids.items() if count > 1]
+        assert not duplicates, f"duplicate ids: {duplicates}"
+        csp = response.headers.get("Content-Security-Policy", "")
+        nonce = re.search(r"'nonce-([^']+)'", csp)
+        for script in page.find_all("script"):
+            assert nonce and script.get("nonce") == nonce.group(1), "script without the request's CSP nonce"
+        for form in page.find_all("form"):
+            if form.get("method", "get").lower() == "post":
+                assert form.find("input", {"name": "csrf_token"}), "POST form without a CSRF token"
+        return page
+
+
+@pytest.fixture
+def client_request(client: FlaskClient) -> PageChecker:
+    return PageChecker(client)
+
+
+def csrf_from(client: FlaskClient, path: str) -> str:
+    page = BeautifulSoup(client.get(path).data, "html.parser")
+    return page.find("input", {"name": "csrf_token"})["value"]
+
+
+class AuthActions:
+    """Sign up, sign in and out through the real pages, as a carer would."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def sign_up(self, email: str = "carer@example.com", password: str = PASSWORD):
+        token = csrf_from(self.client, "/sign-up")
+        return self.client.post("/sign-up", data={"email": email, "password": password, "csrf_token": token})
+
+    def sign_in(self, email: str = "carer@example.com", password: str = PASSWORD):
+        token = csrf_from(self.client, "/sign-in")
+        return self.client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+
+    def sign_out(self):
+        token = csrf_from(self.client, "/account")
+        return self.client.post("/sign-out", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    """A client signed in as a new carer (carer@example.com)."""
+    response = auth.sign_up()
+    assert response.status_code == 302, "sign-up failed"
+    return client
