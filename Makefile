@@ -32,6 +32,7 @@ run: setup system-deps
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup system-deps
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n 2
 
 lint: setup

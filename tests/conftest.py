@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -37,23 +38,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One database migrated with Alembic per test run; each test gets a copy (fast, and tests migrations)."""
+    """One empty database per test run; each test gets a copy. (tests/test_migrations.py checks that
+    the Alembic migrations build exactly these tables.)"""
     instance = tmp_path_factory.mktemp("template-instance")
-    app = create_app({"TESTING": True, "SECRET_KEY": "template"} | {"INSTANCE_PATH_FOR_TEMPLATE": str(instance)})
-    app.instance_path = str(instance)
     path = instance / "template.db"
-    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
-    migrate_to_head(f"sqlite:///{path}", instance)
+    create_tables(f"sqlite:///{path}", instance)
     return path
 
 
-def migrate_to_head(url: str, instance: Path) -> None:
-    from flask_migrate import upgrade
-
-    app = create_app({"TESTING": True, "SECRET_KEY": "migrate", "SQLALCHEMY_DATABASE_URI": url})
-    app.instance_path = str(instance)
+def create_tables(url: str, instance: Path) -> None:
+    os.environ["HERBERT_INSTANCE_PATH"] = str(instance)
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "template", "SQLALCHEMY_DATABASE_URI": url})
+    finally:
+        os.environ.pop("HERBERT_INSTANCE_PATH", None)
     with app.app_context():
-        upgrade()
+        db.create_all()
         db.engine.dispose()
 
 
@@ -66,7 +66,7 @@ def postgres_database() -> str:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = _driver_url(POSTGRES_URL).rsplit("/", 1)[0] + f"/{name}"
-    migrate_to_head(url, Path("/tmp"))
+    create_tables(url, Path(tempfile.mkdtemp()))
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
