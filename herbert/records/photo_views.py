@@ -1,5 +1,341 @@
-"""Photo upload, listing, primary choice and serving (carers only, no-store)."""
+"""Photo pages: list, add, change details, choose the main photo, remove, and serve the image.
 
-from flask import Blueprint
+Only the person's carers reach any of it (store.person_for gives everyone else a 404). Uploads are
+cleaned by herbert.photos before the store seals them; the raw upload never touches the disk and
+images are sent with Cache-Control: no-store.
+"""
+
+import io
+import logging
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.sansio.blueprints import BlueprintSetupState
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovDateInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSubmitInput,
+)
+from werkzeug.datastructures import FileStorage
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Request as WerkzeugRequest
+from wtforms import DateField, RadioField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, StopValidation, ValidationError
+
+from herbert import photos
+from herbert.audit import record_event
+from herbert.auth.guard import login_required
+from herbert.clock import utcnow
+from herbert.models import Person
+from herbert.records import store
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("photos", __name__)
+
+KINDS = [
+    ("head_and_shoulders", "Head and shoulders"),
+    ("full_length", "Full length"),
+    ("outdoor_clothes", "Usual outdoor clothes"),
+    ("distinguishing_mark", "Distinguishing mark"),
+    ("clothing_item", "Clothing item"),
+    ("other", "Other"),
+]
+KIND_LABELS = dict(KINDS)
+CAPTION_MAX = 200
+EARLIEST_YEAR = 1900
+
+
+# --- keep uploads in memory ---------------------------------------------------------------------
+
+
+def _in_memory_file_stream(
+    self: WerkzeugRequest,
+    total_content_length: int | None,
+    content_type: str | None,
+    filename: str | None = None,
+    content_length: int | None = None,
+) -> io.BytesIO:
+    """Werkzeug spools uploads over 500 KB to a temporary file; an upload is personal data, so
+    keep it in memory instead (MAX_CONTENT_LENGTH bounds it at 12 MB)."""
+    return io.BytesIO()
+
+
+@bp.record_once
+def _keep_uploads_in_memory(state: BlueprintSetupState) -> None:
+    app: Flask = state.app
+    app.request_class = type(
+        "InMemoryUploadRequest", (app.request_class,), {"_get_file_stream": _in_memory_file_stream}
+    )
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+class KindField(RadioField):
+    """Radios whose wrong or missing answer gets the GOV.UK message, not WTForms' "Not a valid choice"."""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data not in KIND_LABELS:
+            raise StopValidation("Select what the photo shows")
+
+
+class TakenOnField(DateField):
+    """GOV.UK date input (day, month, year boxes) with messages that say which part is wrong."""
+
+    thing = "Date the photo was taken"
+
+    def __init__(self, label: str, **kwargs: Any):
+        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        # Exactly three parts, whatever was posted, so the widget can always redraw them.
+        parts = [str(value).strip()[:10] for value in valuelist[:3]]
+        parts += [""] * (3 - len(parts))
+        self.raw_data = parts
+        self.data = None
+        day, month, year = parts
+        if not any(parts):
+            return  # pre_validate asks for the date
+        missing = [name for name, value in zip(("day", "month", "year"), parts, strict=True) if not value]
+        if missing:
+            raise ValueError(f"{self.thing} must include a {' and a '.join(missing)}")
+        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+            raise ValueError(f"{self.thing} must be a real date, like 27 3 2025")
+        try:
+            self.data = date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(f"{self.thing} must be a real date, like 27 3 2025") from None
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data is None:
+            # Blank: ask for it; malformed: the message from process_formdata says what is wrong.
+            raise StopValidation("" if self.process_errors else "Enter the date the photo was taken")
+        if self.data > utcnow().date():
+            raise StopValidation(f"{self.thing} must be today or in the past")
+        if self.data.year < EARLIEST_YEAR:
+            raise StopValidation(f"{self.thing} must be after {EARLIEST_YEAR}")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def kind_field() -> KindField:
+    return KindField(
+        "What does the photo show?",
+        choices=[SelectChoice(value, label) for value, label in KINDS],
+        widget=GovRadioInput(),
+    )
+
+
+def taken_on_field() -> TakenOnField:
+    return TakenOnField(
+        "When was the photo taken?",
+        description="For example, 27 3 2025. If you are not sure of the exact day, give your best guess.",
+    )
+
+
+def caption_field() -> TextAreaField:
+    return TextAreaField(
+        "Caption (optional)",
+        description="For example, what they are wearing, or where the mark is on their body.",
+        widget=GovCharacterCount(),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=CAPTION_MAX, message=f"Caption must be {CAPTION_MAX} characters or fewer"),
+        ],
+    )
+
+
+class AddPhotoForm(FlaskForm):
+    photo = FileField(
+        "Upload a photo",
+        description="A JPG or PNG file, smaller than 10MB.",
+        widget=GovFileInput(),
+    )
+    kind = kind_field()
+    taken_on = taken_on_field()
+    caption = caption_field()
+    submit = SubmitField("Add photo", widget=GovSubmitInput())
+
+    def validate_photo(self, field: FileField) -> None:
+        if not isinstance(field.data, FileStorage):  # flask-wtf leaves None when no file was chosen
+            raise ValidationError("Select a photo")
+
+
+class PhotoDetailsForm(FlaskForm):
+    kind = kind_field()
+    taken_on = taken_on_field()
+    caption = caption_field()
+    submit = SubmitField("Save changes", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """Only a CSRF token: for the make-main and remove buttons."""
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _person(person_id: str) -> Person:
+    return store.person_for(g.user.id, person_id)
+
+
+def _photo(person: Person, photo_id: str) -> dict[str, Any]:
+    for photo in store.list_photos(person):
+        if photo["id"] == photo_id:
+            return photo
+    abort(404)
+
+
+def _details(form: AddPhotoForm | PhotoDetailsForm) -> dict[str, str]:
+    return {"kind": form.kind.data, "taken_on": form.taken_on.data.isoformat(), "caption": form.caption.data or ""}
+
+
+def _read_upload(upload: Any) -> bytes:
+    """At most one byte more than the limit, so an oversized file is refused without reading it all."""
+    return upload.stream.read(photos.MAX_UPLOAD_BYTES + 1)
+
+
+def overview_url(person_id: str) -> str:
+    """The person's overview page (records.views), or the dashboard until that page exists."""
+    try:
+        return url_for("people.overview", person_id=person_id)
+    except BuildError:
+        return url_for("people.dashboard")
+
+
+@bp.app_template_filter("photo_date")
+def photo_date(value: str | date | None) -> str:
+    """27 March 2025, the GOV.UK way of writing a date."""
+    day = photos.as_date(value)
+    return f"{day.day} {day:%B %Y}" if day else "Not known"
+
+
+@bp.app_template_global("photo_kind_label")
+def photo_kind_label(kind: str | None) -> str:
+    return KIND_LABELS.get(kind or "", "Photo")
+
+
+@bp.app_template_global("person_photos")
+def person_photos(person: Person) -> list[dict[str, Any]]:
+    """For templates/people/_photos_panel.html when the overview view did not pass `photos`."""
+    return store.list_photos(person)
+
+
+bp.add_app_template_global(photos.photo_freshness, "photo_freshness")
+
+
+def _page_context(person: Person) -> dict[str, Any]:
+    summary = store.load_summary(person)
+    return {"person": person, "person_name": summary.get("name", ""), "back_url": overview_url(person.id)}
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@bp.route("/people/<person_id>/photos")
+@login_required
+def index(person_id: str):
+    person = _person(person_id)
+    photo_list = store.list_photos(person)
+    return render_template(
+        "photos/index.html",
+        photos=photo_list,
+        freshness=photos.photo_freshness(photo_list),
+        **_page_context(person),
+    )
+
+
+@bp.route("/people/<person_id>/photos/add", methods=["GET", "POST"])
+@login_required
+def add(person_id: str):
+    person = _person(person_id)
+    form = AddPhotoForm()
+    if form.is_submitted():
+        form.validate()
+        cleaned = None
+        if not form.photo.errors:
+            try:
+                cleaned = photos.clean_photo(_read_upload(form.photo.data), form.photo.data.filename)
+            except photos.PhotoRejected as rejected:
+                form.photo.errors.append(rejected.message)
+        if cleaned is not None and not form.errors:
+            store.add_photo(person, cleaned.jpeg, _details(form))
+            record_event("photo.add", person_id=person.id)
+            flash("Photo added")
+            return redirect(url_for("photos.index", person_id=person.id))
+    return render_template("photos/add.html", form=form, **_page_context(person))
+
+
+@bp.route("/people/<person_id>/photos/<photo_id>/change", methods=["GET", "POST"])
+@login_required
+def edit(person_id: str, photo_id: str):
+    person = _person(person_id)
+    photo = _photo(person, photo_id)
+    form = PhotoDetailsForm()
+    if form.validate_on_submit():
+        store.update_photo_details(person, photo_id, _details(form))
+        record_event("photo.edit", person_id=person.id)
+        flash("Photo details saved")
+        return redirect(url_for("photos.index", person_id=person.id))
+    if not form.is_submitted():
+        form.kind.data = photo.get("kind")
+        form.taken_on.data = photos.as_date(photo.get("taken_on"))
+        form.caption.data = photo.get("caption", "")
+    return render_template("photos/edit.html", form=form, photo=photo, **_page_context(person))
+
+
+@bp.route("/people/<person_id>/photos/<photo_id>/make-main", methods=["POST"])
+@login_required
+def make_primary(person_id: str, photo_id: str):
+    person = _person(person_id)
+    _photo(person, photo_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    store.set_primary_photo(person, photo_id)
+    record_event("photo.primary", person_id=person.id)
+    flash("Main photo changed")
+    return redirect(url_for("photos.index", person_id=person.id))
+
+
+@bp.route("/people/<person_id>/photos/<photo_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove(person_id: str, photo_id: str):
+    person = _person(person_id)
+    photo = _photo(person, photo_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        store.delete_photo(person, photo_id)
+        record_event("photo.remove", person_id=person.id)
+        flash("Photo removed")
+        return redirect(url_for("photos.index", person_id=person.id))
+    return render_template("photos/remove.html", form=form, photo=photo, **_page_context(person))
+
+
+@bp.route("/people/<person_id>/photos/<photo_id>.jpg")
+@login_required
+def image(person_id: str, photo_id: str):
+    """The cleaned JPEG (or a smaller copy made in memory with ?width=160|320|640), never cached."""
+    person = _person(person_id)
+    width = None
+    if "width" in request.args:
+        width = request.args.get("width", type=int)
+        if width not in photos.THUMBNAIL_WIDTHS:  # a fixed few sizes: no resizing work on demand
+            abort(404)
+    jpeg = store.open_photo(person, photo_id)
+    if width is not None:
+        jpeg = photos.resize_for_display(jpeg, width)
+    response = Response(jpeg, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = 'inline; filename="photo.jpg"'
+    return response
