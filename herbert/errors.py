@@ -1,10 +1,18 @@
-"""Error pages in the service's own layout, with no stack traces or version banners."""
+"""Error pages in the service's own layout, with no stack traces or version banners.
+
+Error handlers can run before the request hooks that make the CSP nonce and load the signed-in user
+(CSRF, rate limits and body-size checks fail in earlier before_request hooks), so render_error makes
+sure both exist before rendering the layout.
+"""
 
 import logging
+import traceback
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from herbert.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +26,37 @@ TITLES = {
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
 }
+PASSED_ON_HEADERS = ("Allow", "Retry-After")  # 405 and 429 answers keep what clients need to know
 
 
-def render_error(code: int, template: str | None = None):
-    return render_template(template or "errors/error.html", code=code, title=TITLES.get(code, TITLES[500])), code
+def ensure_layout_context() -> None:
+    from herbert.auth.guard import load_signed_in_user
+    from herbert.security_headers import make_nonce
+
+    if not g.get("csp_nonce"):
+        make_nonce()
+    if "user" not in g:
+        try:
+            load_signed_in_user()
+        except Exception:  # the database itself may be what failed; show the page signed-out
+            db.session.rollback()
+            g.user = None
+
+
+def render_error(code: int, template: str | None = None, headers: dict[str, str] | None = None, **context):
+    ensure_layout_context()
+    g.personal_page = True  # error pages are never cached either
+    page = render_template(template or "errors/error.html", code=code, title=TITLES.get(code, TITLES[500]), **context)
+    return page, code, headers or {}
 
 
 def handle_http_error(error: HTTPException):
-    code = error.code or 500
-    return render_error(code if code in TITLES else 500)
+    code = error.code if error.code in TITLES else 500
+    headers = {name: value for name, value in error.get_headers() if name in PASSED_ON_HEADERS}
+    detail = None
+    if code == 410 and error.description != type(error).description:
+        detail = error.description  # a message a view chose for a page that has ended, e.g. an expired share
+    return render_error(code, headers=headers, detail=detail)
 
 
 def handle_csrf_error(error: CSRFError):
@@ -34,8 +64,11 @@ def handle_csrf_error(error: CSRFError):
 
 
 def handle_unexpected_error(error: Exception):
-    # Log the type and where it happened; exception messages may quote user input, so not the text.
-    log.error("unhandled %s", type(error).__name__, exc_info=False)
+    """500: log what failed and where, but never the exception's message, which may quote user input."""
+    db.session.rollback()
+    frames = traceback.extract_tb(error.__traceback__)[-6:]
+    where = " <- ".join(f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in reversed(frames))
+    log.error("unhandled %s during %s %s at %s", type(error).__name__, request.method, request.endpoint, where)
     return render_error(500)
 
 

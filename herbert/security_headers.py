@@ -15,7 +15,9 @@ def make_nonce() -> None:
 
 
 def add_security_headers(response: Response) -> Response:
-    nonce = g.get("csp_nonce", "")
+    if not g.get("csp_nonce"):  # a request stopped before make_nonce ran (CSRF, rate limit, 413)
+        make_nonce()
+    nonce = g.csp_nonce
     response.headers["Content-Security-Policy"] = "; ".join(
         [
             "default-src 'self'",
@@ -36,6 +38,7 @@ def add_security_headers(response: Response) -> Response:
     response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["X-Permitted-Cross-Domain-Policies"] = "none"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if g.get("personal_page") or g.get("user") is not None or not request.path.startswith("/static/"):

@@ -3,7 +3,8 @@
 The cookie holds only a random 256-bit token; the database holds its SHA-256 and a small JSON dict
 (CSRF token, user id, flags — never personal data). Deleting rows ends sessions everywhere, which is
 how sign-out, password change and account deletion revoke them. Idle (30 min) and absolute (12 h)
-expiry are enforced here on every request, against herbert.clock so tests can move time.
+expiry are enforced here on every request, against herbert.clock so tests can move time. Because
+last_seen_at is written at most once a minute, a session may end up to a minute before the idle limit.
 """
 
 import hashlib
@@ -20,6 +21,7 @@ from herbert.extensions import db
 from herbert.models import WebSession
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute per session
+TIMED_OUT = "timed_out"  # session flag: the last session ended by idle or absolute timeout
 
 
 def hash_token(token: str) -> str:
@@ -57,9 +59,13 @@ class ServerSessionInterface(SessionInterface):
         idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
         absolute = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
         if now - row.last_seen_at > idle or now - row.created_at > absolute:
+            was_signed_in = row.user_id is not None
             db.session.delete(row)
             db.session.commit()
-            session = ServerSession()
+            # A signed-in visitor gets a fresh anonymous session that only says why they were signed out
+            # (shown once on the sign-in page); an anonymous one simply loses the cookie.
+            session = ServerSession({TIMED_OUT: True} if was_signed_in else None)
+            session.modified = was_signed_in
             session.expired = True
             return session
         session = ServerSession(json.loads(row.data), token=token, row_id=row.id)

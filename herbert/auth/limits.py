@@ -1,0 +1,112 @@
+"""Rate limits for everything that checks a secret: passwords, two-factor codes, share access codes.
+
+Limits are Flask-Limiter decorators on the POST of each route (storage: RATELIMIT_STORAGE_URI, memory by
+default, Redis for several app processes). Each rate can be changed in config, e.g.
+HERBERT_RATELIMIT_SIGN_IN_PER_IP="20/minute". Keys never hold an email address, share token or session
+token in clear: they are HMAC-SHA256'd with the secret key, because limiter keys end up in logs and Redis.
+
+Wrong answers count; a successful sign-in (a redirect) does not use up the per-account allowance, so a
+carer signing in often is never locked out by their own successes.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request, session
+from flask_limiter.util import get_remote_address
+
+from herbert.extensions import limiter
+
+DEFAULT_RATES = {
+    "RATELIMIT_SIGN_IN_PER_IP": "10/minute;100/hour",
+    "RATELIMIT_SIGN_IN_PER_ACCOUNT": "5/minute;30/hour",
+    "RATELIMIT_SIGN_UP_PER_IP": "5/minute;30/hour",
+    "RATELIMIT_TWO_FACTOR_PER_IP": "10/minute;100/hour",
+    "RATELIMIT_TWO_FACTOR_PER_ACCOUNT": "5/minute;20/hour",
+    # change password, confirm it is you, delete account:
+    "RATELIMIT_ACCOUNT_PASSWORD_PER_ACCOUNT": "5/minute;30/hour",  # nosec B105
+    "RATELIMIT_SHARE_CODE_PER_IP": "10/minute;60/hour",
+    "RATELIMIT_SHARE_CODE_PER_LINK": "5/minute;20/hour",
+}
+
+
+def rate(name: str) -> Callable[[], str]:
+    """The configured rate for `name`, read per request so tests and operators can change it."""
+    return lambda: current_app.config.get(name) or DEFAULT_RATES[name]
+
+
+def pseudonym(kind: str, value: str) -> str:
+    """A stable, non-reversible limiter key for a secret or personal value."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
+def submitted_email_key() -> str:
+    return pseudonym("email", (request.form.get("email") or "").strip().lower())
+
+
+def session_account_key() -> str:
+    """The signed-in account, or the account half-way through two-factor sign-in; else the IP address."""
+    user_id = session.get("user_id") or session.get("pending_user_id")
+    return pseudonym("account", str(user_id)) if user_id else get_remote_address()
+
+
+def share_link_key() -> str:
+    """One allowance per share link: the request path holds the link's token, so hash the path."""
+    return pseudonym("share", request.path)
+
+
+def counts_as_failure(response: Any) -> bool:
+    """Deduct only answers that were not accepted (a form shown again, or an error), not redirects on success."""
+    return not 300 <= response.status_code < 400
+
+
+def _limit(name: str, key_func: Callable[[], str], scope: str, failures_only: bool = False) -> Any:
+    return limiter.limit(
+        rate(name),
+        key_func=key_func,
+        methods=["POST"],
+        scope=scope,
+        deduct_when=counts_as_failure if failures_only else None,
+    )
+
+
+def _stack(*decorators: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def apply(view: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return apply
+
+
+sign_in_limits = _stack(
+    _limit("RATELIMIT_SIGN_IN_PER_IP", get_remote_address, "sign-in-ip", failures_only=True),
+    _limit("RATELIMIT_SIGN_IN_PER_ACCOUNT", submitted_email_key, "sign-in-account", failures_only=True),
+)
+sign_up_limits = _limit("RATELIMIT_SIGN_UP_PER_IP", get_remote_address, "sign-up-ip")
+two_factor_limits = _stack(
+    _limit("RATELIMIT_TWO_FACTOR_PER_IP", get_remote_address, "two-factor-ip", failures_only=True),
+    _limit("RATELIMIT_TWO_FACTOR_PER_ACCOUNT", session_account_key, "two-factor-account", failures_only=True),
+)
+account_password_limits = _limit(
+    "RATELIMIT_ACCOUNT_PASSWORD_PER_ACCOUNT", session_account_key, "account-password", failures_only=True
+)
+
+share_code_limits = _stack(
+    _limit("RATELIMIT_SHARE_CODE_PER_IP", get_remote_address, "share-code-ip", failures_only=True),
+    _limit("RATELIMIT_SHARE_CODE_PER_LINK", share_link_key, "share-code-link", failures_only=True),
+)
+"""Put on the police access-code view, under @bp.route:
+
+    @bp.route("/s/<token>", methods=["GET", "POST"])
+    @share_code_limits
+    def open_share(token): ...
+
+POSTs only; wrong codes (any non-redirect answer) count, per IP and per link (the path, HMAC'd); the
+11th wrong code in a minute from one IP, or the 6th on one link, gets the 429 page. This complements,
+and does not replace, the share's own lock after 5 wrong codes (Share.failed_attempts).
+"""

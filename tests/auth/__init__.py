@@ -1,0 +1,1 @@
+"""Account, sign-in, two-factor and session tests (security.md B1-B3)."""

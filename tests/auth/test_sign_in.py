@@ -1,0 +1,194 @@
+"""B2 brute force and enumeration: rate limits per IP and per account, and the same answer (and about
+the same time) whether or not the email has an account."""
+
+import os
+import secrets
+import statistics
+import time
+from uuid import uuid4
+
+import pytest
+from flask import Flask
+
+from herbert.auth.limits import share_code_limits
+from herbert.extensions import db, limiter
+from herbert.models import User
+
+from .conftest import PASSWORD, csrf, page, post
+
+WRONG = "wrong horse battery staple 99"
+REDIS_URL = os.environ.get("HERBERT_TEST_REDIS_URL")
+
+
+def sign_in(client, email: str, password: str, ip: str = "127.0.0.1"):
+    token = csrf(client, "/sign-in")
+    return client.post(
+        "/sign-in",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def visible_answer(response) -> tuple[int, str]:
+    """What a visitor can see: the status and the main column's text (tokens and nonces aside)."""
+    main = page(response).find("main")
+    return response.status_code, main.get_text(" ", strip=True) if main else ""
+
+
+def disable_account(app: Flask, email: str) -> None:
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+        user.disabled = True
+        db.session.commit()
+
+
+def test_b2_same_answer_and_similar_time_for_known_unknown_and_disabled(real_hashing, app, client, auth, monkeypatch):
+    monkeypatch.setattr(limiter, "enabled", False)  # this test measures timing, not limits
+    auth.sign_up("known@example.com")
+    auth.sign_up("disabled@example.com")
+    auth.sign_out()
+    disable_account(app, "disabled@example.com")
+
+    cases = {
+        "unknown email": ("nobody@example.com", WRONG),
+        "wrong password": ("known@example.com", WRONG),
+        "disabled account": ("disabled@example.com", PASSWORD),
+    }
+    answers = {name: visible_answer(sign_in(client, *args)) for name, args in cases.items()}
+    timings: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(5):  # interleaved, so machine load affects every case alike
+        for name, args in cases.items():
+            token = csrf(client, "/sign-in")
+            data = {"email": args[0], "password": args[1], "csrf_token": token}
+            started = time.perf_counter()
+            client.post("/sign-in", data=data)
+            timings[name].append(time.perf_counter() - started)
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    base = medians["unknown email"]
+    ratios = {name: medians[name] / base for name in cases}
+    print(
+        "\nB2 enumeration: median ms "
+        + ", ".join(f"{name} {medians[name] * 1000:.0f}" for name in cases)
+        + " | ratios to unknown: "
+        + ", ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items())
+    )
+    assert len(set(answers.values())) == 1, answers
+    assert answers["unknown email"][0] == 200
+    assert "Enter the email address and password for your account" in answers["unknown email"][1]
+    for ratio in ratios.values():
+        assert 0.5 <= ratio <= 2.0
+
+
+def test_b2_sign_in_limited_per_account_across_ips(app, client, auth):
+    auth.sign_up("known@example.com")
+    auth.sign_out()
+    statuses = [sign_in(client, "known@example.com", WRONG, ip=f"10.0.0.{n}").status_code for n in range(1, 7)]
+    # Even the right password from a fresh address is refused while the account's allowance is used up.
+    locked = sign_in(client, "known@example.com", PASSWORD, ip="10.0.1.1")
+    other = sign_in(client, "other@example.com", WRONG, ip="10.0.1.2")
+    print(f"\nB2 per-account limit: statuses {statuses}, right password while limited {locked.status_code}")
+    assert statuses == [200] * 5 + [429]
+    assert locked.status_code == 429
+    assert other.status_code == 200  # another account is unaffected
+    assert "Too many attempts" in page(locked).title.text
+
+
+def test_b2_sign_in_limited_per_ip(client):
+    statuses = [sign_in(client, f"person{n}@example.com", "", ip="10.0.0.9").status_code for n in range(11)]
+    elsewhere = sign_in(client, "person@example.com", "", ip="10.0.0.10").status_code
+    print(f"\nB2 per-IP limit: statuses {statuses}, another IP {elsewhere}")
+    assert statuses == [200] * 10 + [429]
+    assert elsewhere == 200
+
+
+def test_successful_sign_ins_do_not_use_up_the_allowance(client, auth):
+    auth.sign_up("busy@example.com")
+    for _ in range(6):
+        auth.sign_out()
+        assert auth.sign_in("busy@example.com").status_code == 302
+
+
+def test_sign_up_limited_per_ip(client):
+    statuses = [post(client, "/sign-up", {"email": "not an email", "password": ""}).status_code for _ in range(6)]
+    print(f"\nB2 sign-up limit: statuses {statuses}")
+    assert statuses == [200] * 5 + [429]
+
+
+def test_change_password_limited_per_account(signed_in):
+    statuses = [
+        post(
+            signed_in,
+            "/account/change-password",
+            {"current_password": WRONG, "new_password": "plum kettle orbit 1987"},
+        ).status_code
+        for _ in range(6)
+    ]
+    print(f"\nB2 password-change limit: statuses {statuses}")
+    assert statuses == [200] * 5 + [429]
+
+
+def test_share_code_limit_per_link_and_per_ip(app, client):
+    def open_share(token: str):
+        return "That access code is not right", 200
+
+    app.add_url_rule("/test-share/<token>", "test_share", share_code_limits(open_share), methods=["GET", "POST"])
+    token = csrf(client, "/sign-in")
+
+    def try_code(link: str, ip: str) -> int:
+        return client.post(
+            f"/test-share/{link}", data={"csrf_token": token, "code": "000000"}, environ_base={"REMOTE_ADDR": ip}
+        ).status_code
+
+    same_link = [try_code("link-a", f"10.1.0.{n}") for n in range(1, 7)]
+    other_link = try_code("link-b", "10.1.0.50")
+    same_ip = [try_code(f"link-{n}", "10.2.0.1") for n in range(10)] + [try_code("link-z", "10.2.0.1")]
+    print(f"\nB2 share-code limit: per link {same_link}, other link {other_link}, per IP {same_ip}")
+    assert same_link == [200] * 5 + [429]
+    assert other_link == 200
+    assert same_ip == [200] * 10 + [429]
+
+
+def test_memory_limits_are_per_process(build_app):
+    """Memory storage (the default) is private to each app process: a second process starts counting afresh."""
+    first = build_app("first")
+    statuses = [sign_in(first.test_client(), f"p{n}@example.com", "", ip="10.3.0.1").status_code for n in range(11)]
+    second = build_app("second")
+    print(f"\nB2 memory storage: first process {statuses[-1]}, second process starts afresh")
+    assert statuses[-1] == 429
+    assert sign_in(second.test_client(), "p@example.com", "", ip="10.3.0.1").status_code == 200
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="Redis rate-limit storage test needs HERBERT_TEST_REDIS_URL")
+def test_b2_limits_shared_through_redis_between_processes(build_app, monkeypatch):
+    """With HERBERT_RATELIMIT_STORAGE_URI pointing at Redis, every app process shares one count."""
+    import redis
+
+    prefix = f"herbert-test-{uuid4().hex}"
+    monkeypatch.setenv("HERBERT_RATELIMIT_STORAGE_URI", REDIS_URL)
+    monkeypatch.setenv("HERBERT_RATELIMIT_KEY_PREFIX", prefix)
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        first = build_app("first")
+        assert first.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
+        statuses = [sign_in(first.test_client(), f"r{n}@example.com", "", ip="10.4.0.1").status_code for n in range(10)]
+        second = build_app("second")  # another process: a new storage object, the same Redis
+        shared = sign_in(second.test_client(), "r@example.com", "", ip="10.4.0.1").status_code
+        keys = [key.decode() for key in connection.scan_iter(match=f"*{prefix}*")]
+        print(f"\nB2 Redis storage: first process {statuses}, second process {shared}, {len(keys)} keys under prefix")
+        assert statuses == [200] * 10
+        assert shared == 429
+        assert keys and all(prefix in key for key in keys)
+        assert not any("@" in key for key in keys), "limiter keys must not hold email addresses"
+    finally:
+        for key in connection.scan_iter(match=f"*{prefix}*"):
+            connection.delete(key)
+        connection.close()
+
+
+def test_limiter_keys_never_hold_the_email(app):
+    from herbert.auth.limits import pseudonym
+
+    with app.test_request_context():
+        key = pseudonym("email", "carer@example.com")
+    assert "carer" not in key and len(key) == len("email:") + 32
+    assert secrets.compare_digest(key, key)
