@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from herbert import database
 from herbert.config import load_config
 from herbert.extensions import csrf, db, limiter, migrate
+from herbert.records.sweep import sweep_at_start_up
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    sweep_at_start_up(app)  # remove what a crash left behind: temp files, orphan blobs, unfinished erasures
 
     from herbert.auth.sessions import ServerSessionInterface
 

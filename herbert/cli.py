@@ -5,6 +5,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from herbert.keystore import keyring_path, load_keyring
+from herbert.records.cli import register_record_commands
 
 
 @click.command("init")
@@ -18,3 +19,7 @@ def init_command() -> None:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_command)
+    register_record_commands(app)  # keys rotate/verify/status, backup, restore, sweep
+    from herbert.handover.cli import register as register_handover_commands  # audit verify, export, import
+
+    register_handover_commands(app)

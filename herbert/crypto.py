@@ -1,6 +1,7 @@
 """Envelope encryption: AES-256-GCM data keys per person, wrapped by a keyring of key-encryption keys.
 
-Pure functions and small classes, no Flask: herbert.records.store is the only caller outside tests.
+Pure functions and small classes, no Flask: herbert.records.store is the only caller outside tests
+(and herbert.auth.two_factor, which seals account secrets with Keyring.wrap).
 Every ciphertext is bound to where it belongs through associated data (table, record id, part), so a
 ciphertext copied into another row or section fails to open instead of showing the wrong person's data.
 """
@@ -8,9 +9,9 @@ ciphertext copied into another row or section fails to open instead of showing t
 import base64
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -18,7 +19,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 ENVELOPE_VERSION = b"\x01"
 NONCE_BYTES = 12
+TAG_BYTES = 16
 KEY_BYTES = 32
+KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class DecryptionError(Exception):
@@ -34,19 +37,31 @@ def new_data_key() -> bytes:
 
 
 def associated_data(table: str, record_id: str | int, part: str = "") -> bytes:
-    """The label a ciphertext is bound to: it must match exactly when opening."""
-    return f"herbert/{table}/{record_id}/{part}".encode()
+    """The label a ciphertext is bound to: it must match exactly when opening.
+
+    JSON-encoded so that no two different (table, record, part) triples give the same bytes, whatever
+    characters they contain (a "/"-joined label would not be: ("a/b", "c") and ("a", "b/c") collide).
+    The envelope version is in the label, so a future format cannot be confused with this one.
+    """
+    return json.dumps(["herbert", ENVELOPE_VERSION.hex(), table, str(record_id), part]).encode()
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    """Encrypt with a fresh random 96-bit nonce: version byte | nonce | ciphertext and tag."""
+    """Encrypt with a fresh random 96-bit nonce: version byte | nonce | ciphertext and tag.
+
+    Random nonces are safe here: each data key seals at most thousands of values in its life, far below
+    the 2**32 messages per key that NIST SP 800-38D allows with random 96-bit nonces.
+    """
     nonce = os.urandom(NONCE_BYTES)
     return ENVELOPE_VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
 def open_sealed(key: bytes, envelope: bytes, aad: bytes) -> bytes:
     """Decrypt an envelope made by seal(); any mismatch raises DecryptionError (fails closed)."""
-    if len(envelope) < 1 + NONCE_BYTES + 16 or envelope[:1] != ENVELOPE_VERSION:
+    if not isinstance(envelope, bytes | bytearray | memoryview):
+        raise DecryptionError("ciphertext is not bytes")
+    envelope = bytes(envelope)
+    if len(envelope) < 1 + NONCE_BYTES + TAG_BYTES or envelope[:1] != ENVELOPE_VERSION:
         raise DecryptionError("ciphertext is malformed or of an unknown version")
     nonce, body = envelope[1 : 1 + NONCE_BYTES], envelope[1 + NONCE_BYTES :]
     try:
@@ -55,23 +70,43 @@ def open_sealed(key: bytes, envelope: bytes, aad: bytes) -> bytes:
         raise DecryptionError("ciphertext failed authentication") from None
 
 
+def data_key_aad(subject: str) -> bytes:
+    """What a wrapped data key is bound to: the person it belongs to."""
+    return associated_data("people", subject, "data-key")
+
+
 class KeyWrapper(Protocol):
-    """Wraps and unwraps data keys. The local keyring implements it; a KMS (Vault transit) could too."""
+    """Wraps and unwraps people's data keys: the one seam between the store and where keys live.
+
+    The local Keyring implements it; a KMS could too (Vault transit: wrap = encrypt with the subject as
+    context, unwrap = decrypt, forget = a per-subject deny list, or a per-subject transit key deleted on
+    erasure). `subject` is the person's id; implementations must bind each wrapped key to it.
+    """
 
     @property
     def active_id(self) -> str: ...
 
-    def wrap(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]: ...
+    def wrap_data_key(self, data_key: bytes, subject: str) -> tuple[str, bytes]: ...
 
-    def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes: ...
+    def unwrap_data_key(self, kek_id: str, wrapped: bytes, subject: str) -> bytes: ...
+
+    def is_forgotten(self, subject: str) -> bool: ...
+
+    def forget(self, subject: str) -> None: ...
 
 
 @dataclass
 class Keyring:
-    """Key-encryption keys by id. Exactly one is active (wraps new keys); the others only unwrap."""
+    """Key-encryption keys by id. Exactly one is active (wraps new keys); the others only unwrap.
 
-    keys: dict[str, bytes] = field(default_factory=dict)
+    `erased` lists the people whose data keys this keyring must never unwrap again (crypto-shredding
+    that also holds against older database backups: see docs/readme/keys-and-backups.md).
+    Key bytes are kept out of repr() so a keyring in a traceback or a log line shows no key material.
+    """
+
+    keys: dict[str, bytes] = field(default_factory=dict, repr=False)
     active: str = ""
+    erased: set[str] = field(default_factory=set, repr=False)
 
     @classmethod
     def generate(cls) -> "Keyring":
@@ -81,26 +116,28 @@ class Keyring:
 
     @classmethod
     def from_json(cls, text: str) -> "Keyring":
-        """Parse and validate the keyring file format: {"active": id, "keys": {id: base64 key}}."""
+        """Parse and validate the keyring format: {"active": id, "keys": {id: base64 key}, "erased": [ids]}."""
         try:
             raw = json.loads(text)
             keys = {str(kid): base64.b64decode(value, validate=True) for kid, value in raw["keys"].items()}
             active = str(raw["active"])
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise ValueError("keyring is not valid JSON of the form {active, keys}") from error
-        if active not in keys:
+            erased = {str(subject) for subject in raw.get("erased", [])}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # from None: a parser's message could quote part of the text, and the text holds keys.
+            raise ValueError("keyring is not valid JSON of the form {active, keys, erased}") from None
+        if not keys or active not in keys:
             raise ValueError("keyring's active key id is not among its keys")
+        if any(not KEY_ID.match(kid) for kid in keys):
+            raise ValueError("keyring key ids must be 1-64 letters, digits, '-' or '_'")
         if any(len(key) != KEY_BYTES for key in keys.values()):
             raise ValueError("every keyring key must be 32 bytes (base64)")
-        return cls(keys=keys, active=active)
-
-    @classmethod
-    def from_file(cls, path: Path) -> "Keyring":
-        return cls.from_json(path.read_text())
+        if len(set(keys.values())) != len(keys):
+            raise ValueError("keyring holds the same key under two ids")
+        return cls(keys=keys, active=active, erased=erased)
 
     def to_json(self) -> str:
         keys = {kid: base64.b64encode(key).decode() for kid, key in self.keys.items()}
-        return json.dumps({"active": self.active, "keys": keys}, indent=2)
+        return json.dumps({"active": self.active, "keys": keys, "erased": sorted(self.erased)}, indent=2) + "\n"
 
     def add_key(self) -> str:
         """Add a new key and make it active (the first step of rotation). Returns its id."""
@@ -109,15 +146,42 @@ class Keyring:
         self.active = kid
         return kid
 
+    def retire_key(self, kid: str) -> None:
+        """Drop a key that no longer wraps anything (the caller checks that). The active key stays."""
+        if kid == self.active:
+            raise ValueError("the active key cannot be retired")
+        self.keys.pop(kid, None)
+
     @property
     def active_id(self) -> str:
         return self.active
 
-    def wrap(self, data_key: bytes, aad: bytes) -> tuple[str, bytes]:
-        return self.active, seal(self.keys[self.active], data_key, aad)
+    def wrap(self, plaintext: bytes, aad: bytes) -> tuple[str, bytes]:
+        """Seal a small secret under the active key: (key id, envelope). Also used for account secrets."""
+        return self.active, seal(self.keys[self.active], plaintext, aad)
 
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
         key = self.keys.get(kek_id)
         if key is None:
-            raise DecryptionError("data key was wrapped by a key that is not in this keyring")
+            raise DecryptionError("value was sealed by a key that is not in this keyring")
         return open_sealed(key, wrapped, aad)
+
+    def wrap_data_key(self, data_key: bytes, subject: str) -> tuple[str, bytes]:
+        if subject in self.erased:
+            raise DecryptionError("this person was erased: their key may not be wrapped again")
+        return self.wrap(data_key, data_key_aad(subject))
+
+    def unwrap_data_key(self, kek_id: str, wrapped: bytes, subject: str) -> bytes:
+        if subject in self.erased:
+            raise DecryptionError("this person was erased: the keyring refuses their data key")
+        data_key = self.unwrap(kek_id, wrapped, data_key_aad(subject))
+        if len(data_key) != KEY_BYTES:
+            raise DecryptionError("unwrapped data key has the wrong length")
+        return data_key
+
+    def is_forgotten(self, subject: str) -> bool:
+        return subject in self.erased
+
+    def forget(self, subject: str) -> None:
+        """In memory only; herbert.keystore persists it to the keyring file."""
+        self.erased.add(subject)

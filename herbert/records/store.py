@@ -1,32 +1,47 @@
 """The record store: the only module that turns people's data into ciphertext and back.
 
 Views, templates, the PDF and the export get plain dicts from here and never see sealed bytes.
-Each person has their own AES-256 data key, wrapped by the keyring (herbert.keystore). Every sealed
-value is bound by associated data to its table, row and part, so moving ciphertext between rows,
-sections or people makes it fail to open. Destroying the wrapped key (erase_person) makes everything
-of that person unreadable everywhere, backups included.
+Each person has their own AES-256 data key, wrapped by the key wrapper (herbert.keystore: the local
+keyring, or a KMS later). Every sealed value is bound by associated data to its table, row and part,
+so moving ciphertext between rows, sections or people makes it fail to open. Erasing a person first
+makes the keyring refuse their key for good (which older backups cannot undo), then destroys the
+wrapped key, then their rows and blobs.
+
+Failures to open are logged with ids only (never plaintext) and raised as RecordUnreadable.
 """
 
 import json
 import logging
 import os
+import random
+import re
 import secrets
-from collections.abc import Iterable
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import abort, current_app
+from flask import abort, current_app, g
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from herbert import crypto
 from herbert.clock import utcnow
 from herbert.extensions import db
-from herbert.keystore import load_keyring
+from herbert.keystore import forget_cached_keyring, key_wrapper
 from herbert.models import DraftSection, Membership, Person, Photo, Revision
 
 log = logging.getLogger(__name__)
+
+PHOTO_ID = re.compile(r"^[0-9a-f]{32}$")
+SAVE_ATTEMPTS = 10
+T = TypeVar("T")
 
 
 class RecordUnreadable(Exception):
@@ -35,7 +50,8 @@ class RecordUnreadable(Exception):
 
 @dataclass(frozen=True)
 class PersonSummary:
-    """What the dashboard shows for one person."""
+    """What the dashboard shows for one person. `readable` is False when their record would not open
+    (the dashboard can say so; the name is then blank rather than the whole dashboard failing)."""
 
     id: str
     status: str
@@ -44,34 +60,115 @@ class PersonSummary:
     updated_at: datetime
     next_review_on: datetime | None
     latest_version: int | None
+    readable: bool = True
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_secure_delete(dbapi_connection, connection_record) -> None:  # noqa: ARG001 (SQLAlchemy's signature)
+    """SQLite keeps deleted bytes in free pages unless told otherwise: zero them, so an erased person's
+    wrapped key and ciphertext do not linger in the database file (engine policy for crypto-shredding)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA secure_delete=ON")
 
 
 # --- keys -----------------------------------------------------------------------------------------
 
 
-def _key_aad(person_id: str) -> bytes:
-    return crypto.associated_data("people", person_id, "data-key")
+def _cached_keys() -> dict[tuple[str, str, bytes], bytes]:
+    """Unwrapped data keys for this request (or CLI command) only: flask.g dies with the app context."""
+    cache = g.get("_herbert_data_keys")
+    if cache is None:
+        cache = g._herbert_data_keys = {}
+    return cache
+
+
+def forget_cached_keys() -> None:
+    """Drop every unwrapped key held for this app context, and look at the keyring file again
+    (long-running commands call it per batch)."""
+    g.pop("_herbert_data_keys", None)
+    forget_cached_keyring()
 
 
 def data_key(person: Person) -> bytes:
-    """Unwrap a person's data key; fails closed if it was shredded or cannot be opened."""
+    """Unwrap a person's data key; fails closed if it was shredded, erased or cannot be opened."""
     if person.wrapped_key is None or person.kek_id is None:
         raise RecordUnreadable(f"person {person.id} has been erased")
-    try:
-        return load_keyring().unwrap(person.kek_id, person.wrapped_key, _key_aad(person.id))
-    except crypto.DecryptionError:
-        log.error("data key of person %s failed to unwrap", person.id)
-        raise RecordUnreadable(f"data key of person {person.id} cannot be opened") from None
+    wrapper = key_wrapper()
+    if wrapper.is_forgotten(person.id):
+        log.warning("data key of erased person %s was asked for and refused", person.id)
+        raise RecordUnreadable(f"person {person.id} has been erased")
+    cache = _cached_keys()
+    cache_key = (person.id, person.kek_id, bytes(person.wrapped_key))
+    key = cache.get(cache_key)
+    if key is None:
+        try:
+            key = wrapper.unwrap_data_key(person.kek_id, bytes(person.wrapped_key), person.id)
+        except crypto.DecryptionError:
+            log.error("data key of person %s (key-encryption key %s) failed to unwrap", person.id, person.kek_id)
+            raise RecordUnreadable(f"data key of person {person.id} cannot be opened") from None
+        cache[cache_key] = key
+    return key
 
 
 def rewrap_key(person: Person) -> bool:
-    """Re-wrap one person's data key under the active keyring key. True if it changed anything."""
-    keyring = load_keyring()
-    if person.wrapped_key is None or person.kek_id == keyring.active_id:
+    """Re-wrap one person's data key under the active key (no commit). True if it changed anything."""
+    wrapper = key_wrapper()
+    if person.wrapped_key is None or person.kek_id == wrapper.active_id:
         return False
-    key = data_key(person)
-    person.kek_id, person.wrapped_key = keyring.wrap(key, _key_aad(person.id))
+    person.kek_id, person.wrapped_key = wrapper.wrap_data_key(data_key(person), person.id)
     return True
+
+
+def rewrap_batch(limit: int, exclude: Iterable[str] = ()) -> tuple[int, list[str]]:
+    """Re-wrap up to `limit` people whose keys are not under the active key, and commit.
+
+    Returns (how many moved, ids whose key would not unwrap): the caller excludes those next time.
+    Each row is updated only if it still holds the wrapped key that was read (compare-and-swap), so a
+    person erased meanwhile is never given their key back. People the keyring records as erased are
+    deleted instead. Used by `flask keys rotate`.
+    """
+    wrapper = key_wrapper()
+    active = wrapper.active_id
+    query = (
+        db.select(Person.id, Person.kek_id, Person.wrapped_key)
+        .where(Person.wrapped_key.is_not(None), Person.kek_id != active)
+        .order_by(Person.id)
+        .limit(limit)
+    )
+    excluded = list(exclude)
+    if excluded:
+        query = query.where(Person.id.not_in(excluded))
+    changed, failed = 0, []
+    for person_id, kek_id, wrapped in db.session.execute(query).all():
+        if wrapper.is_forgotten(person_id):
+            delete_erased_person(person_id)  # erased, not yet swept: nothing to keep
+            continue
+        try:
+            key = wrapper.unwrap_data_key(kek_id, bytes(wrapped), person_id)
+        except crypto.DecryptionError:
+            log.error("data key of person %s (key-encryption key %s) failed to unwrap", person_id, kek_id)
+            failed.append(person_id)
+            continue
+        new_kek_id, new_wrapped = wrapper.wrap_data_key(key, person_id)
+        result = db.session.execute(
+            db.update(Person)
+            .where(Person.id == person_id, Person.kek_id == kek_id, Person.wrapped_key == wrapped)
+            .values(kek_id=new_kek_id, wrapped_key=new_wrapped)
+            .execution_options(synchronize_session=False)
+        )
+        changed += result.rowcount
+    db.session.commit()
+    forget_cached_keys()
+    return changed, failed
+
+
+def people_by_key() -> dict[str, int]:
+    """How many people's data keys each key-encryption key wraps (for rotation and retirement)."""
+    return dict(
+        db.session.execute(
+            db.select(Person.kek_id, db.func.count()).where(Person.wrapped_key.is_not(None)).group_by(Person.kek_id)
+        ).all()
+    )
 
 
 def _seal_json(person: Person, table: str, record_id: str | int, part: str, value: Any) -> bytes:
@@ -79,13 +176,29 @@ def _seal_json(person: Person, table: str, record_id: str | int, part: str, valu
     return crypto.seal(data_key(person), plaintext, crypto.associated_data(table, record_id, part))
 
 
-def _open_json(person: Person, table: str, record_id: str | int, part: str, sealed: bytes) -> Any:
+def _open_json(person: Person, table: str, record_id: str | int, part: str, sealed: bytes | None) -> Any:
+    if sealed is None:
+        log.error("sealed %s %s of person %s (%s) is missing", table, record_id, person.id, part)
+        raise RecordUnreadable(f"{table} {record_id} cannot be opened")
+    key = data_key(person)
     try:
-        plaintext = crypto.open_sealed(data_key(person), sealed, crypto.associated_data(table, record_id, part))
-    except crypto.DecryptionError:
-        log.error("sealed %s of person %s (%s) failed to open", table, person.id, part)
+        plaintext = crypto.open_sealed(key, sealed, crypto.associated_data(table, record_id, part))
+        return json.loads(plaintext)
+    except (crypto.DecryptionError, ValueError):
+        log.error("sealed %s %s of person %s (%s) failed to open", table, record_id, person.id, part)
         raise RecordUnreadable(f"{table} {record_id} cannot be opened") from None
-    return json.loads(plaintext)
+
+
+def _retrying(attempt: Callable[[], T], what: str) -> T:
+    """Run a read-then-write step, retrying when another process got there first (unique key taken,
+    row changed underneath): the loser re-reads and writes again instead of showing an error."""
+    for tries in range(SAVE_ATTEMPTS):
+        try:
+            return attempt()
+        except (IntegrityError, StaleDataError):
+            db.session.rollback()
+            time.sleep(random.uniform(0, 0.005 * (tries + 1)))  # noqa: S311  # nosec B311 (jitter, not a secret)
+    raise RuntimeError(f"could not {what} after {SAVE_ATTEMPTS} attempts")
 
 
 # --- people and access ----------------------------------------------------------------------------
@@ -94,7 +207,7 @@ def _open_json(person: Person, table: str, record_id: str | int, part: str, seal
 def create_person(user_id: int) -> str:
     """A new, empty person cared for by this account, with a fresh data key."""
     person_id = secrets.token_hex(16)
-    kek_id, wrapped = load_keyring().wrap(crypto.new_data_key(), _key_aad(person_id))
+    kek_id, wrapped = key_wrapper().wrap_data_key(crypto.new_data_key(), person_id)
     person = Person(id=person_id, kek_id=kek_id, wrapped_key=wrapped)
     db.session.add(person)
     db.session.add(Membership(user_id=user_id, person_id=person_id, role="owner"))
@@ -109,7 +222,7 @@ def person_for(user_id: int, person_id: str) -> Person:
         .join(Membership)
         .where(Membership.user_id == user_id, Person.id == person_id, Person.wrapped_key.is_not(None))
     ).scalar_one_or_none()
-    if person is None:
+    if person is None or key_wrapper().is_forgotten(person.id):
         abort(404)
     return person
 
@@ -130,11 +243,15 @@ def people_for(user_id: int) -> list[PersonSummary]:
             .group_by(Revision.person_id)
         ).all()
     )
-    return [_summarise(person, latest.get(person.id)) for person in rows]
+    wrapper = key_wrapper()
+    return [_summarise(person, latest.get(person.id)) for person in rows if not wrapper.is_forgotten(person.id)]
 
 
 def _summarise(person: Person, latest_version: int | None) -> PersonSummary:
-    summary = load_summary(person)
+    try:
+        summary, readable = load_summary(person), True
+    except RecordUnreadable:
+        summary, readable = {}, False
     return PersonSummary(
         id=person.id,
         status=person.status,
@@ -143,11 +260,13 @@ def _summarise(person: Person, latest_version: int | None) -> PersonSummary:
         updated_at=person.updated_at,
         next_review_on=person.next_review_on,
         latest_version=latest_version,
+        readable=readable,
     )
 
 
 def load_summary(person: Person) -> dict[str, str]:
     if person.summary_sealed is None:
+        data_key(person)  # an erased or unreadable person fails here too, not just when they have a summary
         return {}
     return _open_json(person, "people", person.id, "summary", person.summary_sealed)
 
@@ -182,7 +301,8 @@ def load_section(person: Person, section: str) -> dict[str, Any]:
 def save_section(person: Person, section: str, answers: dict[str, Any]) -> None:
     """Seal and store one section of the draft, replacing what was there (committed before returning)."""
     sealed = _seal_json(person, "draft_sections", person.id, section, answers)
-    for _attempt in range(3):
+
+    def attempt() -> None:
         row = db.session.execute(
             db.select(DraftSection).filter_by(person_id=person.id, section=section)
         ).scalar_one_or_none()
@@ -192,22 +312,26 @@ def save_section(person: Person, section: str, answers: dict[str, Any]) -> None:
             row.answers_sealed = sealed
             row.updated_at = utcnow()
         person.updated_at = utcnow()
-        try:
-            db.session.commit()
-            return
-        except IntegrityError:  # another process created the row first: update it instead
-            db.session.rollback()
-    raise RuntimeError("could not save the section after three attempts")
+        db.session.commit()
+
+    _retrying(attempt, "save the section")
 
 
 def replace_draft(person: Person, document: dict[str, dict[str, Any]]) -> None:
     """Make the draft equal to a whole document (e.g. starting a new draft from a published version)."""
-    db.session.execute(db.delete(DraftSection).filter_by(person_id=person.id))
-    for section, answers in document.items():
-        sealed = _seal_json(person, "draft_sections", person.id, section, answers)
-        db.session.add(DraftSection(person_id=person.id, section=section, answers_sealed=sealed))
-    person.updated_at = utcnow()
-    db.session.commit()
+    sealed = {
+        section: _seal_json(person, "draft_sections", person.id, section, answers)
+        for section, answers in document.items()
+    }
+
+    def attempt() -> None:
+        db.session.execute(db.delete(DraftSection).filter_by(person_id=person.id))
+        for section, value in sealed.items():
+            db.session.add(DraftSection(person_id=person.id, section=section, answers_sealed=value))
+        person.updated_at = utcnow()
+        db.session.commit()
+
+    _retrying(attempt, "replace the draft")
 
 
 # --- published versions ---------------------------------------------------------------------------
@@ -215,7 +339,8 @@ def replace_draft(person: Person, document: dict[str, dict[str, Any]]) -> None:
 
 def publish(person: Person, user_id: int, document: dict[str, Any], next_review_on: datetime | None) -> int:
     """Store an immutable version of the whole form; returns its number (1, 2, ...)."""
-    for _attempt in range(3):
+
+    def attempt() -> int:
         number = (
             db.session.execute(db.select(db.func.max(Revision.number)).filter_by(person_id=person.id)).scalar() or 0
         ) + 1
@@ -224,12 +349,10 @@ def publish(person: Person, user_id: int, document: dict[str, Any], next_review_
         person.status = "published" if person.status == "draft" else person.status
         person.next_review_on = next_review_on
         person.updated_at = utcnow()
-        try:
-            db.session.commit()
-            return number
-        except IntegrityError:
-            db.session.rollback()
-    raise RuntimeError("could not publish after three attempts")
+        db.session.commit()
+        return number
+
+    return _retrying(attempt, "publish")
 
 
 def list_revisions(person: Person) -> list[dict[str, Any]]:
@@ -268,43 +391,62 @@ def blob_dir() -> Path:
 
 
 def _blob_path(photo_id: str) -> Path:
+    if not PHOTO_ID.match(photo_id):
+        raise ValueError("not a photo id")  # ids are ours (random hex): anything else never names a file
     return blob_dir() / f"{photo_id}.bin"
 
 
+def _photo_aad(person: Person, photo_id: str) -> bytes:
+    return crypto.associated_data("photo_blobs", photo_id, person.id)
+
+
 def _write_blob(path: Path, data: bytes) -> None:
-    """Write to a temp file, fsync, then rename: a crash leaves either the old state or a stray .tmp."""
+    """Write to a temp file, fsync, rename, fsync the folder: a crash leaves the old state or a stray .tmp
+    (which the start-up sweep removes), never a half-written blob under its real name."""
     temp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def add_photo(person: Person, jpeg: bytes, details: dict[str, Any]) -> str:
-    """Store an already-cleaned JPEG (see herbert.photos) sealed in the blob folder, details in the row."""
+    """Store an already-cleaned JPEG (see herbert.photos) sealed in the blob folder, details in the row.
+
+    The blob is written before the row is committed: a crash in between leaves a blob without a row,
+    which the start-up sweep removes; it never leaves a row whose photo is missing.
+    """
     photo_id = secrets.token_hex(16)
-    _write_blob(
-        _blob_path(photo_id), crypto.seal(data_key(person), jpeg, crypto.associated_data("photos", photo_id, person.id))
-    )
-    has_primary = (
-        db.session.execute(db.select(Photo.id).filter_by(person_id=person.id, is_primary=True)).first() is not None
-    )
-    photo = Photo(
-        id=photo_id,
-        person_id=person.id,
-        details_sealed=_seal_json(person, "photos", photo_id, "details", details),
-        is_primary=not has_primary,
-        byte_size=len(jpeg),
-    )
-    db.session.add(photo)
-    person.updated_at = utcnow()
+    path = _blob_path(photo_id)
+    _write_blob(path, crypto.seal(data_key(person), jpeg, _photo_aad(person, photo_id)))
     try:
+        has_primary = (
+            db.session.execute(db.select(Photo.id).filter_by(person_id=person.id, is_primary=True)).first() is not None
+        )
+        photo = Photo(
+            id=photo_id,
+            person_id=person.id,
+            details_sealed=_seal_json(person, "photos", photo_id, "details", details),
+            is_primary=not has_primary,
+            byte_size=len(jpeg),
+        )
+        db.session.add(photo)
+        person.updated_at = utcnow()
         db.session.commit()
-    except Exception:
+    except BaseException:
         db.session.rollback()
-        _blob_path(photo_id).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
     return photo_id
 
@@ -331,12 +473,14 @@ def _photo_row(person: Person, photo_id: str) -> Photo:
 def open_photo(person: Person, photo_id: str) -> bytes:
     """The photo's JPEG bytes, decrypted in memory only."""
     _photo_row(person, photo_id)
+    key = data_key(person)
     try:
         sealed = _blob_path(photo_id).read_bytes()
     except FileNotFoundError:
+        log.error("photo %s of person %s is missing from the blob folder", photo_id, person.id)
         raise RecordUnreadable(f"photo {photo_id} is missing from the blob folder") from None
     try:
-        return crypto.open_sealed(data_key(person), sealed, crypto.associated_data("photos", photo_id, person.id))
+        return crypto.open_sealed(key, sealed, _photo_aad(person, photo_id))
     except crypto.DecryptionError:
         log.error("photo %s of person %s failed to open", photo_id, person.id)
         raise RecordUnreadable(f"photo {photo_id} cannot be opened") from None
@@ -345,6 +489,7 @@ def open_photo(person: Person, photo_id: str) -> bytes:
 def update_photo_details(person: Person, photo_id: str, details: dict[str, Any]) -> None:
     row = _photo_row(person, photo_id)
     row.details_sealed = _seal_json(person, "photos", photo_id, "details", details)
+    person.updated_at = utcnow()
     db.session.commit()
 
 
@@ -355,37 +500,71 @@ def set_primary_photo(person: Person, photo_id: str) -> None:
 
 
 def delete_photo(person: Person, photo_id: str) -> None:
+    """Delete the row first, then the blob: a crash in between leaves an orphan blob for the sweep."""
     row = _photo_row(person, photo_id)
     was_primary = row.is_primary
     db.session.delete(row)
-    db.session.commit()
-    _blob_path(photo_id).unlink(missing_ok=True)
     if was_primary:
         newest = (
-            db.session.execute(db.select(Photo).filter_by(person_id=person.id).order_by(Photo.created_at.desc()))
+            db.session.execute(
+                db.select(Photo)
+                .filter(Photo.person_id == person.id, Photo.id != photo_id)
+                .order_by(Photo.created_at.desc())
+            )
             .scalars()
             .first()
         )
         if newest is not None:
             newest.is_primary = True
-            db.session.commit()
+    person.updated_at = utcnow()
+    db.session.commit()
+    _blob_path(photo_id).unlink(missing_ok=True)
 
 
 # --- erasure --------------------------------------------------------------------------------------
 
 
 def erase_person(person: Person) -> None:
-    """Crypto-shred first (destroy the wrapped key and commit), then delete rows and blobs."""
-    photo_ids = list(db.session.execute(db.select(Photo.id).filter_by(person_id=person.id)).scalars())
+    """Crypto-shred, then delete. In this order, each step durable before the next:
+
+    1. the keyring records the person as erased, so it refuses their data key from now on, including
+       the copy inside any older database backup (see docs/readme/keys-and-backups.md);
+    2. the wrapped data key is destroyed in the database (SQLite overwrites the freed bytes);
+    3. their rows are deleted, then their photo blobs; SQLite's write-ahead log is checkpointed so the
+       old pages do not linger in the -wal file.
+    A crash part-way leaves a person the keyring already refuses; the start-up sweep finishes the job.
+    """
+    person_id = person.id
+    key_wrapper().forget(person_id)
     person.wrapped_key = None
     person.kek_id = None
     person.summary_sealed = None
     person.status = "erased"
     db.session.commit()
+    delete_erased_person(person_id)
+    cache = g.get("_herbert_data_keys") or {}
+    for cache_key in [k for k in cache if k[0] == person_id]:
+        del cache[cache_key]
+
+
+def delete_erased_person(person_id: str) -> None:
+    """Delete the rows and blobs of a person whose key is already gone (erase, sweep and restore use it)."""
+    photo_ids = list(db.session.execute(db.select(Photo.id).filter_by(person_id=person_id)).scalars())
+    for model in (DraftSection, Revision, Photo, Membership):
+        db.session.execute(db.delete(model).filter_by(person_id=person_id))
+    db.session.execute(db.delete(Person).filter_by(id=person_id))  # the rest goes by ON DELETE CASCADE
+    db.session.commit()
     for photo_id in photo_ids:
         _blob_path(photo_id).unlink(missing_ok=True)
-    db.session.delete(person)
-    db.session.commit()
+    checkpoint_sqlite()
+
+
+def checkpoint_sqlite() -> None:
+    """Fold SQLite's write-ahead log back into the database and truncate it (best effort: a long reader
+    can hold it back; the next checkpoint then finishes it)."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
 
 
 def erase_people_only_cared_for_by(user_id: int) -> int:
@@ -401,3 +580,42 @@ def erase_people_only_cared_for_by(user_id: int) -> int:
             erase_person(person)
             count += 1
     return count
+
+
+# --- checking every record (keys verify, restore) -------------------------------------------------
+
+
+def verify_person(person_id: str) -> Counter:
+    """Open everything of one person: {"<kind> ok": n, "<kind> failed": n}. Failures are logged by id."""
+    counts: Counter = Counter()
+    person = db.session.get(Person, person_id)
+    if person is None or person.wrapped_key is None:
+        return counts
+
+    def check(kind: str, opener: Callable[[], Any]) -> None:
+        try:
+            opener()
+            counts[f"{kind} ok"] += 1
+        except RecordUnreadable:
+            counts[f"{kind} failed"] += 1
+
+    check("data keys", lambda: data_key(person))
+    if counts["data keys failed"]:
+        counts["records skipped"] += 1
+        return counts
+    if person.summary_sealed is not None:
+        check("summaries", lambda: load_summary(person))
+    for row in db.session.execute(db.select(DraftSection).filter_by(person_id=person_id)).scalars():
+        check(
+            "draft sections",
+            lambda row=row: _open_json(person, "draft_sections", person_id, row.section, row.answers_sealed),
+        )
+    for row in db.session.execute(db.select(Revision).filter_by(person_id=person_id)).scalars():
+        check(
+            "revisions",
+            lambda row=row: _open_json(person, "revisions", person_id, f"v{row.number}", row.document_sealed),
+        )
+    for row in db.session.execute(db.select(Photo).filter_by(person_id=person_id)).scalars():
+        check("photo details", lambda row=row: _open_json(person, "photos", row.id, "details", row.details_sealed))
+        check("photos", lambda row=row: open_photo(person, row.id))
+    return counts

@@ -1,0 +1,237 @@
+"""Operator commands for keys and backups (documented in docs/readme/keys-and-backups.md).
+
+    flask --app herbert keys status          key ids in use (never the keys)
+    flask --app herbert keys rotate [--retire]
+    flask --app herbert keys verify
+    flask --app herbert backup PATH
+    flask --app herbert restore PATH
+    flask --app herbert sweep
+
+None of them prints personal data: only ids, counts and key ids.
+"""
+
+import fcntl
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from herbert.extensions import db
+from herbert.keystore import keyring_from_environment, keyring_lock, keyring_path, load_keyring, save_keyring
+from herbert.models import Person, User
+from herbert.records import store
+from herbert.records.backup import BackupError, create_backup, restore_backup
+from herbert.records.sweep import sweep
+
+keys = AppGroup("keys", help="Key-encryption keys: status, rotation, verification.")
+
+
+@keys.command("status")
+def status_command() -> None:
+    """Show the keyring's key ids, which one is active, and how many people each key wraps."""
+    keyring = load_keyring()
+    in_use = store.people_by_key()
+    source = "HERBERT_KEYRING" if keyring_from_environment(current_app) else str(keyring_path(current_app))
+    click.echo(f"Keyring: {source}")
+    for kid in sorted(keyring.keys):
+        marker = " (active)" if kid == keyring.active else ""
+        click.echo(f"  {kid}{marker}: wraps {in_use.get(kid, 0)} people's data keys")
+    for kid in sorted(set(in_use) - set(keyring.keys)):
+        click.echo(f"  {kid}: MISSING from the keyring, yet wraps {in_use[kid]} people's data keys")
+    click.echo(f"People erased (refused by the keyring): {len(keyring.erased)}")
+
+
+@keys.command("rotate")
+@click.option("--batch-size", default=200, show_default=True, help="People re-wrapped per committed batch.")
+@click.option("--pause", default=0.0, show_default=True, help="Seconds to wait between batches, to ease load.")
+@click.option("--retire", is_flag=True, help="Afterwards, drop old keys that no longer wrap anything.")
+def rotate_command(batch_size: int, pause: float, retire: bool) -> None:
+    """Add a new active key, then re-wrap every person's data key under it (records are not re-encrypted).
+
+    Safe to re-run: if a previous run was interrupted, this run finishes it instead of adding another key.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if keyring_from_environment(app):
+        raise click.ClickException(
+            "The keyring comes from HERBERT_KEYRING, which this command cannot change. Move it to the instance's "
+            "keyring file (mode 0600) to rotate, or add a key to the secret yourself and re-run after a restart."
+        )
+    with _rotation_lock(app):
+        keyring = load_keyring()
+        pending = sum(n for kid, n in store.people_by_key().items() if kid != keyring.active)
+        if pending:
+            click.echo(f"Finishing an earlier rotation: {pending} data keys are not yet under key {keyring.active}.")
+        else:
+            with keyring_lock(app):
+                keyring = load_keyring()
+                new_id = keyring.add_key()
+                save_keyring(app, keyring)  # durable before any data key is wrapped with it
+            click.echo(f"Added key-encryption key {new_id}; it is now the active key.")
+
+        moved, failed = 0, []
+        while True:
+            changed, newly_failed = store.rewrap_batch(batch_size, exclude=failed)
+            failed += newly_failed
+            moved += changed
+            if changed:
+                click.echo(f"  re-wrapped {moved} so far")
+            remaining = sum(n for kid, n in store.people_by_key().items() if kid != load_keyring().active)
+            if remaining <= len(failed):
+                break
+            if pause:
+                time.sleep(pause)
+        totp = _reseal_account_secrets()
+        click.echo(f"Re-wrapped {moved} data keys" + (f" and {totp} account secrets" if totp else "") + ".")
+        if failed:
+            raise click.ClickException(
+                f"{len(failed)} data key(s) would not unwrap and stay under their old key: {', '.join(failed)}. "
+                "Run `flask --app herbert keys verify`, and do not retire old keys until this is resolved."
+            )
+        if retire:
+            _retire_unused_keys(app)
+
+
+def _reseal_account_secrets() -> int:
+    """Account secrets (two-factor) are sealed with keyring keys too: move them onto the active key."""
+    try:
+        from herbert.auth.two_factor import reseal_totp_secrets
+    except ImportError:
+        return 0
+    return reseal_totp_secrets()
+
+
+def _keys_in_use() -> Counter:
+    counts: Counter = Counter(store.people_by_key())
+    for sealed in db.session.execute(db.select(User.totp_secret_sealed).where(User.totp_secret_sealed.is_not(None))):
+        counts[bytes(sealed[0]).partition(b".")[0].decode()] += 1
+    return counts
+
+
+def _retire_unused_keys(app: Flask) -> None:
+    """Drop every non-active key, but only if nothing uses it; checked again afterwards for late writers."""
+    keyring = load_keyring()
+    in_use = _keys_in_use()
+    busy = {kid: in_use[kid] for kid in keyring.keys if kid != keyring.active and in_use.get(kid)}
+    if busy:
+        detail = ", ".join(f"{kid} wraps {n}" for kid, n in sorted(busy.items()))
+        raise click.ClickException(f"Not retiring: old keys are still in use ({detail}). Re-run `keys rotate`.")
+    with keyring_lock(app):
+        keyring = load_keyring()
+        old = {kid: key for kid, key in keyring.keys.items() if kid != keyring.active}
+        for kid in old:
+            keyring.retire_key(kid)
+        save_keyring(app, keyring)
+    late = {kid for kid, n in _keys_in_use().items() if kid in old and n}
+    if late:  # a worker wrapped with an old key while we looked: put those keys back
+        with keyring_lock(app):
+            keyring = load_keyring()
+            keyring.keys.update({kid: old[kid] for kid in late})
+            save_keyring(app, keyring)
+        raise click.ClickException(f"Not retiring {', '.join(sorted(late))}: still in use. Re-run `keys rotate`.")
+    click.echo(f"Retired {len(old)} old key(s): {', '.join(sorted(old)) or 'none'}.")
+
+
+@contextmanager
+def _rotation_lock(app: Flask) -> Iterator[None]:
+    """One rotation at a time (a second one exits at once instead of racing the first)."""
+    fd = os.open(Path(app.instance_path) / "keys-rotate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise click.ClickException("Another `keys rotate` is running.") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@keys.command("verify")
+def verify_command() -> None:
+    """Open every person's data key, summary, draft sections, revisions and photos; report counts."""
+    wrapper_refuses = load_keyring().is_forgotten
+    totals: Counter = Counter()
+    failures: list[str] = []
+    person_ids = list(db.session.execute(db.select(Person.id).order_by(Person.id)).scalars())
+    for person_id in person_ids:
+        if wrapper_refuses(person_id):
+            totals["erased people awaiting the sweep"] += 1
+            continue
+        counts = store.verify_person(person_id)
+        if any(kind.endswith("failed") for kind in counts):
+            failures.append(person_id)
+        totals += counts
+        store.forget_cached_keys()
+        db.session.expunge_all()
+    kinds = sorted({kind.rsplit(" ", 1)[0] for kind in totals if kind.endswith((" ok", " failed"))})
+    click.echo(f"People checked: {len(person_ids)}")
+    for kind in kinds:
+        click.echo(f"  {kind}: {totals[kind + ' ok']} ok, {totals[kind + ' failed']} failed")
+    for kind in ("records skipped", "erased people awaiting the sweep"):
+        if totals[kind]:
+            click.echo(f"  {kind}: {totals[kind]}")
+    failed = sum(n for kind, n in totals.items() if kind.endswith("failed"))
+    if failed:
+        raise click.ClickException(f"{failed} record(s) failed to open, for people: {', '.join(failures)}")
+    click.echo("All records open.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(path_type=Path))
+def backup_command(path: Path) -> None:
+    """Back up the database and the sealed photos into PATH (a new folder), while the app runs.
+
+    The keyring is NOT included: back it up separately (see the README). Without it the backup is useless.
+    """
+    try:
+        manifest = create_backup(current_app._get_current_object(), path)  # type: ignore[attr-defined]
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    counts = ", ".join(f"{n} {name}" for name, n in manifest["counts"].items())
+    click.echo(f"Backup written to {path}: {counts}.")
+    if manifest["photos_deleted_during_backup"]:
+        click.echo(f"  {manifest['photos_deleted_during_backup']} photos were deleted while it ran and are absent.")
+    click.echo(
+        "The keyring is NOT in this backup. It needs key(s) "
+        f"{', '.join(manifest['key_encryption_key_ids']) or '(none yet)'}: keep a copy of the keyring elsewhere."
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Restore a backup from PATH into this new, empty instance, then check every record opens.
+
+    Fails (exit status 1) and leaves the instance empty if this keyring cannot open the backup.
+    """
+    try:
+        report = restore_backup(current_app._get_current_object(), path)  # type: ignore[attr-defined]
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    counts = ", ".join(f"{n} {name}" for name, n in report.counts.items())
+    click.echo(f"Restored from {path}: {counts}.")
+    if report.erased_dropped:
+        click.echo(f"  Left out {report.erased_dropped} people erased after this backup was made.")
+    opened = sum(n for kind, n in report.verify.items() if kind.endswith(" ok"))
+    click.echo(f"Verified: all {opened} records open with this keyring.")
+
+
+@click.command("sweep")
+@click.option("--grace", default=600.0, show_default=True, help="Leave files younger than this many seconds.")
+def sweep_command(grace: float) -> None:
+    """Remove stray temporary files and orphan blobs, and finish interrupted erasures (the start-up sweep)."""
+    result = sweep(current_app._get_current_object(), grace_seconds=grace)  # type: ignore[attr-defined]
+    click.echo(
+        f"Removed {result.temp_files} temporary files and {result.orphan_blobs} orphan blobs; "
+        f"finished {result.erasures_finished} erasures."
+    )
+
+
+def register_record_commands(app: Flask) -> None:
+    for command in (keys, backup_command, restore_command, sweep_command):
+        app.cli.add_command(command)

@@ -1,0 +1,104 @@
+"""B10: unique canary strings in every field, the summary, photo details and a JPEG's EXIF, written through
+the store → zero hits (UTF-8, UTF-16, hex, base64) in the database and its -wal/-shm files (or a pg_dump),
+the blob folder, the temp dir, the logs and a backup."""
+
+import base64
+import logging
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from store_helpers import (
+    CANARY_PREFIX,
+    PREFIX_PATTERNS,
+    canary,
+    canary_document,
+    canary_hits,
+    jpeg_with_exif,
+    search_paths,
+)
+
+from herbert.extensions import db
+from herbert.records import store
+
+
+def test_search_finds_a_canary_in_every_encoding():
+    """The positive control: the search below would see a leak in any of the encodings it claims to cover."""
+    embedded = f'{{"field":"{canary("control")}"}}'
+    samples = {
+        "utf-8": embedded.encode(),
+        "utf-16le": embedded.encode("utf-16-le"),
+        "utf-16be": embedded.encode("utf-16-be"),
+        "hex": embedded.encode().hex().encode(),
+        "HEX": embedded.encode().hex().upper().encode(),
+    }
+    for offset in range(3):  # the canary at each of the three base64 alignments
+        raw = bytes(offset) + embedded.encode()
+        samples[f"base64+{offset}"] = base64.b64encode(raw)
+        samples[f"base64url+{offset}"] = base64.urlsafe_b64encode(raw.replace(b"-", b"\xfb"))
+    for name, data in samples.items():
+        assert canary_hits(b"\x00junk" + data + b"junk\x00"), name
+
+
+def test_b10_no_plaintext_on_disk(ctx, backend, tmp_path, monkeypatch, caplog):
+    temp_dir = tmp_path / "tmp"
+    temp_dir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp_dir))  # SQLite and any subprocess put temp files here
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_dir))
+    # Made before log capture starts: Pillow's own DEBUG logging echoes EXIF values while *building* this
+    # test file (PIL.TiffImagePlugin). The store never decodes images, so it cannot trigger that itself.
+    exif_canary = canary("exif")
+    jpeg = jpeg_with_exif(exif_canary)
+    caplog.set_level(logging.DEBUG)
+
+    document, canaries = canary_document()
+    person = store.person_for(ctx.user_id, store.create_person(ctx.user_id))
+    summary = {"name": canary("name"), "preferred_name": canary("preferred-name")}
+    store.save_summary(person, summary)
+    for section, answers in document.items():
+        store.save_section(person, section, answers)
+    store.publish(person, ctx.user_id, document, None)
+    store.replace_draft(person, document)
+    details = {"kind": canary("photo-kind"), "caption": canary("photo-caption"), "taken_on": canary("taken-on")}
+    photo_id = store.add_photo(person, jpeg, details)
+    store.update_photo_details(person, photo_id, details | {"caption": canary("caption-changed")})
+    sealed = store.seal_for(person, "missing_reports", 1, "report", {"last_seen_wearing": canary("missing")})
+    canaries += [*summary.values(), exif_canary, *details.values()]
+
+    # everything reads back, and a failure to open logs nothing personal
+    assert store.load_draft(person) == document and exif_canary.encode() in store.open_photo(person, photo_id)
+    with pytest.raises(store.RecordUnreadable):
+        store.open_for(person, "missing_reports", 2, "report", sealed)
+
+    backup = tmp_path / "backup"
+    result = ctx.app.test_cli_runner().invoke(args=["backup", str(backup)])
+    assert result.exit_code == 0, result.output
+
+    instance = Path(ctx.app.instance_path)
+    searched = [instance / "blobs", temp_dir, backup]
+    if backend == "sqlite":
+        database = Path(make_url(db.engine.url).database)
+        assert database.with_name(database.name + "-wal").exists()  # the WAL really is there to search
+        searched += [database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")]
+    else:
+        dump = tmp_path / "plain.sql"
+        url = make_url(db.engine.url)
+        subprocess.run(
+            ["pg_dump", "--format=plain", f"--file={dump}", "-h", url.host, "-p", str(url.port or 5432),
+             "-U", url.username, url.database],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        searched.append(dump)
+    hits = search_paths(searched)
+    log_hits = canary_hits((caplog.text + result.output).encode())
+    files = [p for root in searched for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    print(
+        f"\nB10 ({backend}): {len(canaries)} canaries ({len(document)} sections + summary, photo details, EXIF); "
+        f"searched {len(files)} files ({size} bytes) + {len(caplog.records)} log records in "
+        f"{len(PREFIX_PATTERNS)} encodings: {len(hits)} files with hits, {len(log_hits)} log hits"
+    )
+    assert len(set(canaries)) == len(canaries) and all(c.startswith(CANARY_PREFIX) for c in canaries)
+    assert hits == {} and log_hits == []
