@@ -19,6 +19,7 @@ class Defaults:
     KEYRING_FILE = "keyring.json"
     KEYRING: str | None = None  # the keyring as JSON, for deployments that inject it from the environment
     BLOB_DIR = "blobs"
+    BLOB_SWEEP_GRACE_SECONDS = 600  # the start-up sweep leaves younger stray files alone (another worker's upload)
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # one photo upload at most; larger requests get 413
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the (server-side, expiring) session
     SESSION_IDLE_MINUTES = 30
@@ -77,7 +78,10 @@ def read_secret_key(app: Flask) -> str:
         return path.read_text().strip()
     if app.config["ENV"] == "production":
         raise RuntimeError(f"No secret key: set HERBERT_SECRET_KEY or create {path} with `flask --app herbert init`.")
-    write_private_file(path, secrets.token_urlsafe(48))
+    try:
+        write_private_file(path, secrets.token_urlsafe(48))
+    except FileExistsError:  # another worker created it first: use theirs
+        pass
     return path.read_text().strip()
 
 

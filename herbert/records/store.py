@@ -16,7 +16,6 @@ import os
 import random
 import re
 import secrets
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -26,8 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -61,14 +59,6 @@ class PersonSummary:
     next_review_on: datetime | None
     latest_version: int | None
     readable: bool = True
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_secure_delete(dbapi_connection, connection_record) -> None:  # noqa: ARG001 (SQLAlchemy's signature)
-    """SQLite keeps deleted bytes in free pages unless told otherwise: zero them, so an erased person's
-    wrapped key and ciphertext do not linger in the database file (engine policy for crypto-shredding)."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        dbapi_connection.execute("PRAGMA secure_delete=ON")
 
 
 # --- keys -----------------------------------------------------------------------------------------
