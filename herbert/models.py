@@ -21,7 +21,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    recovery_codes: Mapped[str | None] = mapped_column(Text)  # JSON list of argon2 hashes, each used once
+    recovery_codes: Mapped[str | None] = mapped_column(Text)  # JSON list of SHA-256 hashes, each used once
+    totp_last_used_step: Mapped[int | None] = mapped_column()  # the last accepted TOTP time step (no replays)
     is_org_admin: Mapped[bool] = mapped_column(default=False)
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -132,6 +133,8 @@ class Share(db.Model):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_at: Mapped[datetime | None] = mapped_column()
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    end_reason: Mapped[str | None] = mapped_column(String(20))  # revoked | found (when revoked_at is set)
+    source: Mapped[str] = mapped_column(String(20), default="")  # what was shared: "v3" or "draft" (no personal data)
 
 
 class ShareOpen(db.Model):

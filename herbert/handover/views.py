@@ -1,5 +1,526 @@
-"""Missing-now flow, share creation and revocation, export and import, found."""
+"""Missing-now flow, share creation and revocation, export and import, found (the carer's side).
 
-from flask import Blueprint
+The emergency path is short on purpose: dashboard "Report them missing" → when and where last seen
+(defaults: now, the home address) → "Save and share with police" → the handover page, where the share form
+carries the password field itself → the link, code and QR code. Four taps (five with a two-factor code).
+"""
+
+import io
+import secrets
+from datetime import datetime
+from typing import Any
+
+import segno
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, session, url_for
+
+from herbert.audit import events_for_person, record_event
+from herbert.auth.guard import login_required, safe_next
+from herbert.auth.limits import account_password_limits
+from herbert.extensions import db
+from herbert.handover import export, form_facts, missing, police_pdf, shares, snapshot, stepup
+from herbert.handover.forms import (
+    ButtonForm,
+    ClothingForm,
+    EpisodeForm,
+    ExportForm,
+    FoundForm,
+    ImportForm,
+    LastSeenForm,
+    MoreDetailsForm,
+    ShareForm,
+    combine,
+    fill_date,
+)
+from herbert.handover.importer import import_package
+from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
+from herbert.models import MissingReport, Person
+from herbert.pdf import PdfError
+from herbert.records import store
 
 bp = Blueprint("handover", __name__)
+
+SHARE_REQUEST = "share_request"  # session key: one-time id of the share form on screen (not personal data)
+PAGES = ("last-seen", "clothing", "more-details")
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _person(person_id: str) -> Person:
+    return store.person_for(g.user.id, person_id)
+
+
+@bp.app_template_global("person_url")
+def person_page(person_id: str) -> str:
+    """The person's overview page (records), or the dashboard if that page is not there."""
+    from flask import current_app
+
+    if "people.overview" in current_app.view_functions:
+        return url_for("people.overview", person_id=person_id)
+    return url_for("people.dashboard")
+
+
+def _working_document(person: Person) -> dict[str, Any]:
+    return snapshot.load_source(person, snapshot.default_source(person))
+
+
+def _photo_captions(person: Person) -> dict[str, str]:
+    from herbert.records.photo_views import photo_kind_label
+
+    return {p["id"]: p.get("caption") or photo_kind_label(p.get("kind")) for p in store.list_photos(person)}
+
+
+def _save(person: Person, answers: dict[str, Any]) -> MissingReport:
+    report, opened = missing.save_report(person, g.user.id, answers)
+    shares.refresh_missing_report(person, missing.load_report(person, report))
+    record_event("missing.report" if opened else "missing.edit", person_id=person.id, detail=f"report {report.id}")
+    return report
+
+
+def _next_after(page: str, person_id: str) -> str:
+    if request.form.get("action") == "share" or page == PAGES[-1]:
+        return url_for("handover.ready", person_id=person_id)
+    return url_for(f"handover.{PAGES[PAGES.index(page) + 1].replace('-', '_')}", person_id=person_id)
+
+
+# --- template helpers (the person page's panel and the dashboard's buttons) -----------------------
+
+
+@bp.app_template_global("handover_panel")
+def handover_panel(person: Any) -> dict[str, Any]:
+    """What the person page's handover panel shows: the open report, shares with their opens, audit events."""
+    row = db.session.get(Person, person.id if not isinstance(person, str) else person)
+    if row is None:
+        return {"report": None, "shares": [], "events": []}
+    shares.drop_expired_snapshots(row)
+    return {
+        "report": missing.open_report(row),
+        "shares": [
+            {"share": s, "state": shares.state_of(s).value, "opens": shares.opens_of(s)} for s in shares.shares_of(row)
+        ],
+        "events": events_for_person(row.id, limit=30),
+    }
+
+
+@bp.app_template_global("once_per_page")
+def once_per_page(key: str) -> bool:
+    """True the first time a template asks for `key` in this request (e.g. the 999 guidance above a list)."""
+    shown = g.setdefault("handover_shown", set())
+    if key in shown:
+        return False
+    shown.add(key)
+    return True
+
+
+@bp.app_template_filter("uk_time")
+def uk_time_filter(value: datetime | None) -> str:
+    """A stored naive-UTC time as UK wall-clock text."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(missing.UK).replace(tzinfo=None)
+    return missing.display_time(local.isoformat(timespec="minutes"))
+
+
+EVENT_TEXT = {
+    "sign-in": "Signed in",
+    "view": "Form viewed",
+    "edit": "Form changed",
+    "pdf": "PDF made",
+    "publish": "Version published",
+    "missing.report": "Reported missing",
+    "missing.edit": "Missing-now details changed",
+    "missing.pdf": "Missing-now PDF made",
+    "share.create": "Police share created",
+    "share.open": "Police share opened",
+    "share.wrong-code": "Wrong access code entered",
+    "share.locked": "Police share locked after 5 wrong codes",
+    "share.revoke": "Police share ended",
+    "share.pdf": "Police downloaded the PDF",
+    "share.export": "Police downloaded the export",
+    "export": "Export downloaded",
+    "import": "Record imported",
+    "found": "Marked as found",
+    "erase": "Record erased",
+}
+
+
+@bp.app_template_filter("event_text")
+def event_text(action: str) -> str:
+    return EVENT_TEXT.get(action, action.replace("-", " ").replace(".", ": ").capitalize())
+
+
+# --- missing now ----------------------------------------------------------------------------------
+
+
+@bp.route("/people/<person_id>/missing")
+@login_required
+def start(person_id: str):
+    person = _person(person_id)
+    if missing.open_report(person) is not None:
+        return redirect(url_for("handover.ready", person_id=person.id))
+    return redirect(url_for("handover.last_seen", person_id=person.id))
+
+
+@bp.route("/people/<person_id>/missing/last-seen", methods=["GET", "POST"])
+@login_required
+def last_seen(person_id: str):
+    person = _person(person_id)
+    report = missing.load_report(person, missing.open_report(person))
+    form = LastSeenForm()
+    if request.method == "GET":
+        seen = missing.parse_local(report.get("last_seen_at")) or missing.uk_now()
+        fill_date(form.last_seen_date, seen.date())
+        form.last_seen_time.data = seen.strftime("%H:%M")
+        form.last_seen_where.data = report.get("last_seen_where", form_facts.home_address(_working_document(person)))
+        for name in ("seen_by", "direction", "said_going_to"):
+            getattr(form, name).data = report.get(name, "")
+    if form.validate_on_submit():
+        _save(
+            person,
+            {
+                "last_seen_at": combine(form.last_seen_date.data, form.last_seen_time.data),
+                "last_seen_where": form.last_seen_where.data or "",
+                "seen_by": form.seen_by.data or "",
+                "direction": form.direction.data or "",
+                "said_going_to": form.said_going_to.data or "",
+            },
+        )
+        return redirect(_next_after("last-seen", person.id))
+    return render_template("handover/last_seen.html", form=form, person=person, page_number=1)
+
+
+@bp.route("/people/<person_id>/missing/clothing", methods=["GET", "POST"])
+@login_required
+def clothing(person_id: str):
+    person = _person(person_id)
+    open_row = missing.open_report(person)
+    if open_row is None:
+        return redirect(url_for("handover.last_seen", person_id=person.id))
+    report = missing.load_report(person, open_row)
+    picks = form_facts.clothing_picks(_working_document(person))
+    clothing_photos = [p for p in store.list_photos(person) if form_facts.is_clothing_photo(p)]
+    form = ClothingForm()
+    form.clothing_picks.choices = {pick: pick for pick in picks}
+    form.clothing_photo_ids.choices = {p["id"]: p.get("caption") or "Clothing photo" for p in clothing_photos}
+    if request.method == "GET":
+        for name in ("clothing_picks", "clothing_photo_ids", "items_carried"):
+            getattr(form, name).data = report.get(name, [])
+        form.clothing_today.data = report.get("clothing_today", "")
+        form.items_details.data = report.get("items_details", "")
+    if form.validate_on_submit():
+        _save(
+            person,
+            {
+                "clothing_picks": form.clothing_picks.data or [],
+                "clothing_photo_ids": form.clothing_photo_ids.data or [],
+                "clothing_today": form.clothing_today.data or "",
+                "items_carried": form.items_carried.data or [],
+                "items_details": form.items_details.data or "",
+            },
+        )
+        return redirect(_next_after("clothing", person.id))
+    return render_template(
+        "handover/clothing.html", form=form, person=person, page_number=2, clothing_photos=clothing_photos
+    )
+
+
+@bp.route("/people/<person_id>/missing/more-details", methods=["GET", "POST"])
+@login_required
+def more_details(person_id: str):
+    person = _person(person_id)
+    open_row = missing.open_report(person)
+    if open_row is None:
+        return redirect(url_for("handover.last_seen", person_id=person.id))
+    report = missing.load_report(person, open_row)
+    form = MoreDetailsForm()
+    if request.method == "GET":
+        form.searches_done.data = report.get("searches_done", [])
+        for name in ("mood", "recent_changes", "people_contacted", "police_reference", "officer_name"):
+            getattr(form, name).data = report.get(name, "")
+        called = missing.parse_local(report.get("police_called_at"))
+        if called is not None:
+            fill_date(form.police_called_date, called.date())
+            form.police_called_time.data = called.strftime("%H:%M")
+    if form.validate_on_submit():
+        _save(
+            person,
+            {
+                "searches_done": form.searches_done.data or [],
+                "mood": form.mood.data or "",
+                "recent_changes": form.recent_changes.data or "",
+                "people_contacted": form.people_contacted.data or "",
+                "police_called_at": combine(form.police_called_date.data, form.police_called_time.data) or "",
+                "police_reference": form.police_reference.data or "",
+                "officer_name": form.officer_name.data or "",
+            },
+        )
+        return redirect(_next_after("more-details", person.id))
+    return render_template("handover/more_details.html", form=form, person=person, page_number=3)
+
+
+def _share_form(person: Person, form: ShareForm | None = None) -> ShareForm:
+    form = form or ShareForm()
+    form.source.choices = dict(snapshot.source_choices(person))
+    if not form.source.data or request.method == "GET":
+        form.source.data = snapshot.default_source(person)
+    if not form.hours.data:
+        form.hours.data = str(shares.DEFAULT_HOURS)
+    request_id = secrets.token_urlsafe(16)
+    session[SHARE_REQUEST] = request_id
+    form.request_id.data = request_id
+    return form
+
+
+@bp.route("/people/<person_id>/missing/handover")
+@login_required
+def ready(person_id: str):
+    """The one page with the updated PDF, "Share with police" and "Download export"."""
+    person = _person(person_id)
+    return _render_ready(person, _share_form(person))
+
+
+def _render_ready(person: Person, form: ShareForm, status: int = 200):
+    report_row = missing.open_report(person)
+    report = missing.load_report(person, report_row)
+    panel = handover_panel(person)
+    return (
+        render_template(
+            "handover/ready.html",
+            person=person,
+            form=form,
+            report=report,
+            report_open=report_row is not None,
+            rows=missing.report_rows(report, _photo_captions(person)) if report else [],
+            step_up=stepup.needs_step_up(),
+            needs_code=stepup.needs_code(),
+            live_shares=[s for s in panel["shares"] if s["state"] == "active"],
+        ),
+        status,
+    )
+
+
+@bp.route("/people/<person_id>/missing/police.pdf")
+@login_required
+def missing_pdf(person_id: str):
+    person = _person(person_id)
+    source = snapshot.default_source(person)
+    report_row = missing.open_report(person)
+    photos = [
+        (snapshot.photo_details(p) | {"id": p["id"]}, store.open_photo(person, p["id"]))
+        for p in store.list_photos(person)
+    ]
+    try:
+        pdf = police_pdf.render(
+            snapshot.load_source(person, source),
+            photos,
+            version_label=_source_label(source),
+            missing_report=missing.load_report(person, report_row) if report_row else None,
+        )
+    except PdfError:
+        abort(503)
+    record_event("missing.pdf", person_id=person.id, detail=source)
+    return send_file(
+        io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False, download_name="herbert-protocol.pdf"
+    )
+
+
+def _source_label(source: str) -> str:
+    return f"Version {source[1:]}" if source.startswith("v") else "Draft (not yet published)"
+
+
+# --- shares ---------------------------------------------------------------------------------------
+
+
+@bp.route("/people/<person_id>/shares", methods=["POST"])
+@login_required
+@account_password_limits
+def create_share(person_id: str):
+    person = _person(person_id)
+    form = ShareForm()
+    form.source.choices = dict(snapshot.source_choices(person))
+    expected = session.pop(SHARE_REQUEST, None)
+    if not expected or not secrets.compare_digest(str(expected), form.request_id.data or ""):
+        # A refresh or a second press of the button: the first press already made the share.
+        flash(
+            "That share link was already made. Its access code is shown only once: "
+            "end it and make a new one if you need to."
+        )
+        return redirect(url_for("handover.shares_page", person_id=person.id))
+    if not form.validate_on_submit() or not stepup.confirm(form):
+        return _render_ready(person, _share_form(person, form))
+    hours = int(form.hours.data or shares.DEFAULT_HOURS)
+    source = form.source.data or snapshot.default_source(person)
+    issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
+    record_event("share.create", person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
+    link = url_for("police.open_share", token=issued.token, _external=True)
+    qr = segno.make(link, error="m")
+    return render_template(
+        "handover/share_created.html",
+        person=person,
+        share=issued.share,
+        link=link,
+        code=issued.display_code,
+        qr_svg=qr.svg_data_uri(scale=5, border=2, dark="#0b0c0c", light="#ffffff"),
+        hours=hours,
+    )
+
+
+@bp.route("/people/<person_id>/shares")
+@login_required
+def shares_page(person_id: str):
+    person = _person(person_id)
+    return render_template("handover/shares.html", person=person, panel=handover_panel(person), form=None)
+
+
+@bp.route("/people/<person_id>/shares/<int:share_id>/end", methods=["POST"])
+@login_required
+def end_share(person_id: str, share_id: int):
+    person = _person(person_id)
+    share = shares.share_of(person, share_id)
+    if share is None:
+        abort(404)
+    ButtonForm().validate_on_submit()  # CSRF is checked globally; nothing else to validate
+    if share.revoked_at is None:
+        shares.end_share(share, "revoked")
+        record_event("share.revoke", person_id=person.id, detail=f"share {share.id}")
+        flash("The share link has ended. Police can no longer open it.")
+    back = request.form.get("next")
+    return redirect(safe_next(back) if back else person_page(person.id))
+
+
+# --- export and import ----------------------------------------------------------------------------
+
+
+@bp.route("/people/<person_id>/export", methods=["GET", "POST"])
+@login_required
+@account_password_limits
+def export_record(person_id: str):
+    person = _person(person_id)
+    form = ExportForm()
+    if request.method == "POST" and form.validate_on_submit() and stepup.confirm(form):
+        content = export.content_for_person(person)
+        try:
+            source = snapshot.default_source(person)
+            pdf = police_pdf.render(
+                snapshot.load_source(person, source),
+                content.pdf_photos(),
+                version_label=_source_label(source),
+                missing_report=content.missing_report,
+            )
+        except PdfError:
+            pdf = None  # the data still goes out; the package says so by having no PDF
+        package = export.build_package(content, pdf)
+        record_event("export", person_id=person.id, detail=f"{len(content.photos)} photos")
+        return send_file(
+            io.BytesIO(package), mimetype="application/zip", as_attachment=True, download_name=export.download_name()
+        )
+    return render_template(
+        "handover/export.html", person=person, form=form, step_up=stepup.needs_step_up(), needs_code=stepup.needs_code()
+    )
+
+
+@bp.route("/people/import", methods=["GET", "POST"])
+@login_required
+def import_record():
+    if request.method == "POST":
+        request.max_content_length = MAX_PACKAGE_BYTES + 1024 * 1024
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.package.data
+        if upload is None or not getattr(upload, "filename", ""):
+            form.package.errors = ["Select the export package (.zip) to import"]
+        else:
+            raw = upload.read(MAX_PACKAGE_BYTES + 1)
+            try:
+                person_id = import_package(raw, g.user.id)
+            except PackageRejected as rejected:
+                form.package.errors = [rejected.message]
+            else:
+                flash("The record was imported.")
+                return redirect(person_page(person_id))
+    return render_template("handover/import.html", form=form)
+
+
+# --- found ----------------------------------------------------------------------------------------
+
+
+@bp.route("/people/<person_id>/found", methods=["GET", "POST"])
+@login_required
+def found(person_id: str):
+    person = _person(person_id)
+    report_row = missing.open_report(person)
+    if report_row is None:
+        flash("They are not reported missing.")
+        return redirect(person_page(person.id))
+    form = FoundForm()
+    if request.method == "GET":
+        now = missing.uk_now()
+        fill_date(form.found_date, now.date())
+        form.found_time.data = now.strftime("%H:%M")
+    if form.validate_on_submit():
+        missing.close_report(
+            person,
+            report_row,
+            {
+                "found_at": combine(form.found_date.data, form.found_time.data),
+                "found_where": form.found_where.data or "",
+            },
+        )
+        ended = shares.end_all_shares(person, "found")
+        record_event("found", person_id=person.id, detail=f"report {report_row.id}, {ended} shares ended")
+        return redirect(url_for("handover.after_found", person_id=person.id, report_id=report_row.id))
+    return render_template("handover/found.html", form=form, person=person)
+
+
+def _closed_report(person: Person, report_id: int) -> MissingReport:
+    row = db.session.execute(
+        db.select(MissingReport).filter_by(id=report_id, person_id=person.id).where(MissingReport.found_at.is_not(None))
+    ).scalar_one_or_none()
+    if row is None:
+        abort(404)
+    return row
+
+
+def episode_from_report(report: dict[str, Any]) -> dict[str, str]:
+    seen = missing.parse_local(report.get("last_seen_at"))
+    found_at = missing.parse_local(report.get("found_at"))
+    return {
+        "episode_date": seen.date().isoformat() if seen else "",
+        "missing_from": report.get("last_seen_where", ""),
+        "where_found": report.get("found_where", ""),
+        "how_long": missing.describe_duration(seen, found_at),
+    }
+
+
+@bp.route("/people/<person_id>/found/<int:report_id>", methods=["GET", "POST"])
+@login_required
+def after_found(person_id: str, report_id: int):
+    """Offer to add the episode to section J (prefilled from the report) and to review the form."""
+    person = _person(person_id)
+    row = _closed_report(person, report_id)
+    report = missing.load_report(person, row)
+    form = EpisodeForm()
+    if request.method == "GET":
+        episode = episode_from_report(report)
+        day = missing.parse_local(episode["episode_date"])
+        fill_date(form.episode_date, day.date() if day else None)
+        for name in ("missing_from", "where_found", "how_long"):
+            getattr(form, name).data = episode[name]
+    if form.validate_on_submit():
+        form_facts.add_previous_episode(
+            person,
+            {
+                "episode_date": form.episode_date.data.isoformat() if form.episode_date.data else "",
+                "missing_from": form.missing_from.data or "",
+                "where_found": form.where_found.data or "",
+                "how_long": form.how_long.data or "",
+            },
+        )
+        record_event("edit", person_id=person.id, detail=f"{form_facts.EPISODES}: episode added after found")
+        flash("The episode was added to previous missing episodes.")
+        return redirect(person_page(person.id))
+    return render_template(
+        "handover/after_found.html", form=form, person=person, report_rows=missing.report_rows(report)
+    )

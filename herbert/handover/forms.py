@@ -1,0 +1,244 @@
+"""Forms for the missing-now pages, sharing, export, import, found and the police access code (GOV.UK wording)."""
+
+from datetime import date, datetime, time
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovFileInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import TextAreaField as _TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
+
+from herbert.handover import missing
+from herbert.handover.shares import CODE_LENGTH, DEFAULT_HOURS, EXPIRY_CHOICES
+from herbert.questions.fields import DateQuestion
+
+SHORT = 200
+LONG = 2000
+
+
+class TextAreaField(_TextAreaField):
+    """A text area that strips surrounding white space."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data:
+            self.data = self.data.strip()
+
+
+def _text(label: str, hint: str = "", limit: int = SHORT) -> StringField:
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        description=hint,
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional(), Length(max=limit, message=f"{label} must be {limit} characters or fewer")],
+    )
+
+
+def _long(label: str, hint: str = "", limit: int = LONG) -> TextAreaField:
+    return TextAreaField(
+        label,
+        widget=GovTextArea(),
+        description=hint,
+        validators=[Optional(), Length(max=limit, message=f"{label} must be {limit} characters or fewer")],
+    )
+
+
+class DateRequired:
+    """The date boxes must not all be empty (a partly filled date already has its own message)."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form: FlaskForm, field: DateQuestion) -> None:
+        if field.data is None and not field.errors:
+            raise StopValidation(self.message)
+
+
+def date_field(label: str, required: str | None = None, past_only: bool = False) -> DateQuestion:
+    """GOV.UK day/month/year boxes (the question registry's date field, which copes with partial input)."""
+    return DateQuestion(label, validators=[DateRequired(required)] if required else [], past_only=past_only)
+
+
+def fill_date(field: DateQuestion, value: date | None) -> None:
+    """Show a date in the boxes of a form built without data (e.g. today's date as a default)."""
+    field.process_data(value)
+
+
+class TimeOfDay:
+    """Validate "14:30", "2:30pm", "2.30 pm" style times."""
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def __call__(self, form: FlaskForm, field: StringField) -> None:
+        if field.data and parse_time(field.data) is None:
+            raise ValidationError(f"Enter {self.label} as a time, like 14:30 or 2:30pm")
+
+
+def parse_time(text: str) -> time | None:
+    cleaned = text.strip().lower().replace(".", ":").replace(" ", "")
+    suffix = None
+    for ending in ("am", "pm"):
+        if cleaned.endswith(ending):
+            suffix, cleaned = ending, cleaned[: -len(ending)]
+    if ":" not in cleaned:
+        cleaned = f"{cleaned}:00" if cleaned.isdigit() and len(cleaned) <= 2 else cleaned
+        if cleaned.isdigit() and len(cleaned) in (3, 4):
+            cleaned = f"{cleaned[:-2]}:{cleaned[-2:]}"
+    try:
+        hours_text, minutes_text = cleaned.split(":")
+        hours, minutes = int(hours_text), int(minutes_text)
+    except ValueError:
+        return None
+    if suffix:
+        if not 1 <= hours <= 12:
+            return None
+        hours = hours % 12 + (12 if suffix == "pm" else 0)
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        return None
+    return time(hours, minutes)
+
+
+def combine(day: date | None, clock_text: str | None) -> str | None:
+    """ "YYYY-MM-DDTHH:MM" from a date and a typed time, or None when the date is empty."""
+    if day is None:
+        return None
+    moment = parse_time(clock_text or "") or time(0, 0)
+    return datetime.combine(day, moment).isoformat(timespec="minutes")
+
+
+class LastSeenForm(FlaskForm):
+    last_seen_date = date_field("Date last seen", "Enter the date they were last seen")
+    last_seen_time = StringField(
+        "Time last seen",
+        widget=GovTextInput(),
+        description="For example, 14:30 or 2:30pm",
+        validators=[InputRequired(message="Enter the time they were last seen"), TimeOfDay("the time last seen")],
+    )
+    last_seen_where = _long("Where they were last seen", "An address or a description of the place")
+    seen_by = _text("Who saw them last")
+    direction = _text("Which way they were going", "For example, towards the town centre")
+    said_going_to = _long("Anything they said they were going to do", "For example, “going to work” or “going home”")
+
+
+class ClothingForm(FlaskForm):
+    clothing_picks = SelectMultipleField(
+        "What they usually wear that they have on today", widget=GovCheckboxesInput(), choices={}, validate_choice=True
+    )
+    clothing_photo_ids = SelectMultipleField(
+        "Photos of clothes they have on today", widget=GovCheckboxesInput(), choices={}, validate_choice=True
+    )
+    clothing_today = _long(
+        "What they are wearing today",
+        "Head to toe: hat, top, coat, trousers or skirt, shoes, glasses, jewellery. Colours help most.",
+    )
+    items_carried = SelectMultipleField(
+        "What they have with them", widget=GovCheckboxesInput(), choices=dict(missing.ITEMS)
+    )
+    items_details = _long("More about what they have with them", "For example, a red shopping bag, about £20")
+
+
+class MoreDetailsForm(FlaskForm):
+    searches_done = SelectMultipleField(
+        "Where you have already looked", widget=GovCheckboxesInput(), choices=dict(missing.SEARCHES)
+    )
+    mood = _long("Their mood and state of mind today")
+    recent_changes = _long("Any recent changes", "For example new medication, a bereavement, a move, an illness")
+    people_contacted = _long("People you have already contacted")
+    police_called_date = date_field("Date police were called")
+    police_called_time = StringField(
+        "Time police were called",
+        widget=GovTextInput(),
+        description="For example, 14:30",
+        validators=[Optional(), TimeOfDay("the time police were called")],
+    )
+    police_reference = _text("Police reference number", "The incident or log number police gave you", 60)
+    officer_name = _text("Police officer's name", "", 120)
+
+
+class StepUpMixin:
+    """The carer's password again (and two-factor code when on): asked on the same page as the action, so a
+    share or export needs no separate confirmation page when the last check is older than a few minutes."""
+
+    password = PasswordField("Your password", widget=GovPasswordInput(), validators=[Length(max=256)])
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code from your authenticator app, or a recovery code",
+        validators=[Length(max=40)],
+    )
+
+
+class ShareForm(StepUpMixin, FlaskForm):
+    hours = RadioField(
+        "How long should the link work?",
+        widget=GovRadioInput(),
+        choices={str(hours): label for hours, label in EXPIRY_CHOICES.items()},
+        default=str(DEFAULT_HOURS),
+    )
+    source = SelectField("Which version to share", widget=GovSelect(), choices={})
+    request_id = StringField(widget=None)  # rendered as a hidden input: stops a refresh making a second share
+    submit = SubmitField("Share with police", widget=GovSubmitInput())
+
+
+class ExportForm(StepUpMixin, FlaskForm):
+    submit = SubmitField("Download export", widget=GovSubmitInput())
+
+
+class ImportForm(FlaskForm):
+    package = FileField(
+        "Export package (.zip)",
+        widget=GovFileInput(),
+        description="The .zip file downloaded with “Download export” from this or another copy of the service",
+    )
+    submit = SubmitField("Import record", widget=GovSubmitInput())
+
+
+class FoundForm(FlaskForm):
+    found_date = date_field("Date found", "Enter the date they were found")
+    found_time = StringField(
+        "Time found",
+        widget=GovTextInput(),
+        description="For example, 18:45",
+        validators=[InputRequired(message="Enter the time they were found"), TimeOfDay("the time they were found")],
+    )
+    found_where = _long("Where they were found", "An address or a description of the place")
+    submit = SubmitField("They've been found", widget=GovSubmitInput())
+
+
+class EpisodeForm(FlaskForm):
+    episode_date = date_field("Date")
+    missing_from = _text("Where they went missing from")
+    where_found = _text("Where they were found")
+    how_long = _text("How long they were missing")
+    submit = SubmitField("Add to previous missing episodes", widget=GovSubmitInput())
+
+
+class AccessCodeForm(FlaskForm):
+    code = StringField(
+        "Access code",
+        widget=GovTextInput(),
+        description="8 letters and numbers, given to you by the family or carer. For example, ABCD-2345",
+        validators=[
+            InputRequired(message="Enter the access code"),
+            Length(max=CODE_LENGTH * 3, message="Enter the access code, like ABCD-2345"),
+        ],
+    )
+    submit = SubmitField("Open the form", widget=GovSubmitInput())
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (its CSRF token is all it carries)."""
+
+    submit = SubmitField("Continue", widget=GovSubmitInput())

@@ -1,0 +1,203 @@
+"""The "missing now" report (form section N): one open report per person, sealed with the person's key.
+
+The report is a small JSON dict saved page by page; only when it was opened and closed (found_at) are
+plaintext columns. Opening a report marks the person "missing"; closing it puts their status back.
+"""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from herbert.clock import utcnow
+from herbert.extensions import db
+from herbert.models import MissingReport, Person, Revision
+from herbert.records import store
+
+TABLE = "missing_reports"
+PART = "report"
+UK = ZoneInfo("Europe/London")
+
+# The keys a report may hold (anything else is dropped), in the order police read them.
+REPORT_KEYS = (
+    "last_seen_at",  # "YYYY-MM-DDTHH:MM", UK local time
+    "last_seen_where",
+    "seen_by",
+    "direction",
+    "said_going_to",
+    "clothing_picks",  # list of usual-clothing answers picked with one tap
+    "clothing_photo_ids",  # list of clothing photo ids picked with one tap
+    "clothing_today",
+    "items_carried",  # list of ITEMS keys
+    "items_details",
+    "searches_done",  # list of SEARCHES keys
+    "mood",
+    "recent_changes",
+    "people_contacted",
+    "police_called_at",  # "YYYY-MM-DDTHH:MM", UK local time
+    "police_reference",
+    "officer_name",
+    "found_at",  # set when they are found: "YYYY-MM-DDTHH:MM", UK local time
+    "found_where",
+)
+
+ITEMS = {
+    "bag": "Bag",
+    "walking_aid": "Walking aid",
+    "phone": "Mobile phone",
+    "cash": "Cash",
+    "cards": "Bank cards",
+    "bus_pass": "Bus pass or travel card",
+    "keys": "Keys",
+    "medication": "Medication",
+}
+SEARCHES = {
+    "house": "The house, every room",
+    "garden": "Garden",
+    "outbuildings": "Sheds, garage and outbuildings",
+    "car": "Car",
+    "neighbours": "Neighbours",
+    "usual_places": "Their usual places",
+}
+LABELS = {
+    "last_seen_at": "Last seen",
+    "last_seen_where": "Where they were last seen",
+    "seen_by": "Who saw them last",
+    "direction": "Direction of travel",
+    "said_going_to": "What they said they were going to do",
+    "clothing_picks": "Clothing (from the usual clothing on record)",
+    "clothing_photo_ids": "Clothing shown in photos",
+    "clothing_today": "Clothing today",
+    "items_carried": "Items they have with them",
+    "items_details": "More about the items",
+    "searches_done": "Searches already done",
+    "mood": "Mood and state of mind",
+    "recent_changes": "Recent changes",
+    "people_contacted": "People already contacted",
+    "police_called_at": "Time police were called",
+    "police_reference": "Police reference",
+    "officer_name": "Officer's name",
+    "found_at": "Found",
+    "found_where": "Where they were found",
+}
+
+
+def uk_now() -> datetime:
+    """Now on the wall clocks of the UK (the time the carer reads and types)."""
+    return utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(UK).replace(tzinfo=None)
+
+
+def open_report(person: Person) -> MissingReport | None:
+    """The person's report that has not been closed by "found", if any."""
+    return (
+        db.session.execute(
+            db.select(MissingReport)
+            .filter_by(person_id=person.id, found_at=None)
+            .order_by(MissingReport.opened_at.desc(), MissingReport.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+
+
+def load_report(person: Person, report: MissingReport | None) -> dict[str, Any]:
+    if report is None or not report.report_sealed:
+        return {}
+    return store.open_for(person, TABLE, report.id, PART, report.report_sealed)
+
+
+def _clean(answers: dict[str, Any]) -> dict[str, Any]:
+    return {key: answers[key] for key in REPORT_KEYS if key in answers}
+
+
+def save_report(person: Person, user_id: int | None, answers: dict[str, Any]) -> tuple[MissingReport, bool]:
+    """Merge one page's answers into the open report (opening one if needed). Returns (report, newly opened)."""
+    report = open_report(person)
+    opened = report is None
+    if report is None:
+        report = MissingReport(person_id=person.id, report_sealed=b"", opened_at=utcnow(), created_by=user_id)
+        db.session.add(report)
+        db.session.flush()  # the id binds the sealed report to this row
+        current: dict[str, Any] = {}
+    else:
+        current = load_report(person, report)
+    current.update(_clean(answers))
+    report.report_sealed = store.seal_for(person, TABLE, report.id, PART, current)
+    person.status = "missing"
+    person.updated_at = utcnow()
+    db.session.commit()
+    return report, opened
+
+
+def close_report(person: Person, report: MissingReport, found: dict[str, Any]) -> dict[str, Any]:
+    """Record when and where they were found, close the report and put the person's status back."""
+    current = load_report(person, report)
+    current.update(_clean(found))
+    report.report_sealed = store.seal_for(person, TABLE, report.id, PART, current)
+    report.found_at = utcnow()
+    person.status = status_when_not_missing(person)
+    person.updated_at = utcnow()
+    db.session.commit()
+    return current
+
+
+def status_when_not_missing(person: Person) -> str:
+    has_version = db.session.execute(db.select(Revision.id).filter_by(person_id=person.id).limit(1)).first()
+    return "published" if has_version else "draft"
+
+
+def parse_local(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def describe_duration(start: datetime | None, end: datetime | None) -> str:
+    """ "3 hours 20 minutes", "2 days 4 hours": how long someone was missing, for section J."""
+    if start is None or end is None or end < start:
+        return ""
+    minutes = int((end - start).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    for number, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+        if number:
+            parts.append(f"{number} {unit}{'' if number == 1 else 's'}")
+    if days:
+        parts = parts[:2]
+    return " ".join(parts) or "less than a minute"
+
+
+def display_time(value: str | None) -> str:
+    """ "Tuesday 4 March 2025 at 2:30pm" from a stored local time."""
+    moment = parse_local(value)
+    if moment is None:
+        return ""
+    hour = moment.strftime("%I").lstrip("0") or "12"
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {hour}:{moment:%M}{moment.strftime('%p').lower()}"
+
+
+def report_rows(report: dict[str, Any], photo_captions: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(label, text) rows of everything answered, in reading order, for pages, the PDF and exports."""
+    rows = []
+    for key in REPORT_KEYS:
+        value = report.get(key)
+        if value in (None, "", []):
+            continue
+        if key in ("last_seen_at", "police_called_at", "found_at"):
+            text = display_time(value)
+        elif key == "items_carried":
+            text = ", ".join(ITEMS.get(item, item) for item in value)
+        elif key == "searches_done":
+            text = ", ".join(SEARCHES.get(item, item) for item in value)
+        elif key == "clothing_photo_ids":
+            captions = photo_captions or {}
+            text = ", ".join(captions.get(photo_id) or "Clothing photo" for photo_id in value)
+        elif isinstance(value, list):
+            text = ", ".join(str(item) for item in value)
+        else:
+            text = str(value)
+        rows.append((LABELS[key], text))
+    return rows

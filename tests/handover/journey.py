@@ -1,0 +1,96 @@
+"""Shared steps of the handover tests: a person with answers and photos, reporting missing, sharing, police opening."""
+
+from bs4 import BeautifulSoup
+from photo_samples import jpeg
+
+from herbert import photos
+from herbert.extensions import db
+from herbert.models import Person
+from herbert.records import store
+
+ANSWERS = {
+    "about-the-person": {
+        "full_name": "Ada Canary-Example",
+        "preferred_name": "Ada",
+        "address": "1 High Street\nLittle Town",
+        "postcode": "AB1 2CD",
+    },
+    "physical-description": {"usual_coat": "Navy anorak", "hat": "Flat cap", "footwear": "Brown slippers"},
+    "previous-missing-episodes": {"has_gone_missing_before": "no"},
+}
+
+
+def make_person(user_id: int, *, photos_too: bool = True) -> str:
+    person_id = store.create_person(user_id)
+    person = db.session.get(Person, person_id)
+    for section, answers in ANSWERS.items():
+        store.save_section(person, section, answers)
+    store.save_summary(person, {"name": "Ada Canary-Example", "preferred_name": "Ada"})
+    store.publish(person, user_id, store.load_draft(person), None)
+    if photos_too:
+        store.add_photo(
+            person,
+            photos.clean_photo(jpeg(320, 240)).jpeg,
+            {"kind": "head_and_shoulders", "taken_on": "2025-01-02", "caption": "At home"},
+        )
+        store.add_photo(
+            person,
+            photos.clean_photo(jpeg(200, 300)).jpeg,
+            {"kind": "outdoor_clothes", "taken_on": "2024-11-05", "caption": "Green raincoat"},
+        )
+    return person_id
+
+
+GUIDANCE = "If someone is missing and at risk, call 999 now and say you have a Herbert Protocol form."
+PASSWORD = "correct horse battery staple 42"
+
+
+def page(response) -> BeautifulSoup:
+    return BeautifulSoup(response.data, "html.parser")
+
+
+def text_of(response) -> str:
+    return " ".join(page(response).get_text().split())
+
+
+def report_missing(carer, **extra) -> None:
+    """Page 1 with its defaults, then straight to sharing."""
+    form = page(carer.client.get(f"/people/{carer.person_id}/missing/last-seen"))
+    data = {
+        field["name"]: field.get("value", "")
+        for field in form.select("input[name]")
+        if field["type"] not in ("submit", "checkbox", "radio")
+    }
+    data["last_seen_date"] = [i.get("value", "") for i in form.select("input[name=last_seen_date]")]
+    data["last_seen_where"] = form.find("textarea", {"name": "last_seen_where"}).text.strip()
+    data.update(extra)
+    data["action"] = "share"
+    response = carer.client.post(f"/people/{carer.person_id}/missing/last-seen", data=data)
+    assert response.status_code == 302, text_of(response)
+    assert response.location.endswith(f"/people/{carer.person_id}/missing/handover")
+
+
+def create_share(carer, password: str | None = None, **extra) -> tuple[str, str, BeautifulSoup]:
+    ready = page(carer.client.get(f"/people/{carer.person_id}/missing/handover"))
+    form = ready.find("form", action=f"/people/{carer.person_id}/shares")
+    data = {"csrf_token": form.find("input", {"name": "csrf_token"})["value"]}
+    data["request_id"] = form.find("input", {"name": "request_id"})["value"]
+    data["hours"] = "72"
+    data["source"] = "v1"
+    if password is not None:
+        data["password"] = password
+    data.update(extra)
+    response = carer.client.post(f"/people/{carer.person_id}/shares", data=data)
+    assert response.status_code == 200
+    created = page(response)
+    link_tag = created.find(id="share-link")
+    assert link_tag is not None, text_of(response)
+    link = link_tag.text.strip()
+    code = created.find(id="share-code").text.strip()
+    return link, code, created
+
+
+def police_open(client, link: str, code: str):
+    path = link.replace("http://localhost", "")
+    token = page(client.get(path)).find("input", {"name": "csrf_token"})["value"]
+    return client.post(path, data={"csrf_token": token, "code": code})
