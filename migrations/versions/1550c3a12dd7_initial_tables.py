@@ -1,8 +1,8 @@
 """initial tables
 
-Revision ID: 88d56cb50230
+Revision ID: 1550c3a12dd7
 Revises: 
-Create Date: 2026-11-26 06:52:35.873556
+Create Date: 2026-11-26 08:08:21.668193
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '88d56cb50230'
+revision = '1550c3a12dd7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -52,6 +52,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('totp_secret_sealed', sa.LargeBinary(), nullable=True),
     sa.Column('recovery_codes', sa.Text(), nullable=True),
+    sa.Column('totp_last_used_step', sa.Integer(), nullable=True),
     sa.Column('is_org_admin', sa.Boolean(), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -140,6 +141,8 @@ def upgrade():
     sa.Column('failed_attempts', sa.Integer(), nullable=False),
     sa.Column('locked_at', sa.DateTime(), nullable=True),
     sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('end_reason', sa.String(length=20), nullable=True),
+    sa.Column('source', sa.String(length=20), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
