@@ -1,0 +1,82 @@
+"""Issue 6 in a real browser on a 375-pixel phone: dashboard → "Report them missing" → share link on screen
+in at most 5 taps (re-authentication counts), axe at zero violations on every page, then police open the
+link with the code, and the carer marks the person found."""
+
+import re
+
+import pytest
+
+from .harness import PASSWORD, PHONE, Journey
+
+pytestmark = pytest.mark.browser
+
+MAX_TAPS = 5
+
+
+def add_person(journey: Journey, full_name: str = "Ada Example") -> None:
+    """Set-up, not part of the journey under test: add a person with a name through the same POSTs the
+    records pages make (their own browser tests check those pages)."""
+    request = journey.page.request
+    token = re.search(r'name="csrf_token" value="([^"]+)"', request.get("/account").text()).group(1)
+    started = request.post("/people/new", form={"csrf_token": token})
+    assert started.ok, started.status
+    saved = request.post(started.url, form={"csrf_token": token, "full_name": full_name, "action": "continue"})
+    assert saved.ok, saved.status
+
+
+def tap(journey: Journey, role: str, name: str) -> None:
+    """One tap that loads a new page (axe-checked by the journey)."""
+    with journey.navigation():
+        journey.page.locator("main").get_by_role(role, name=re.compile(f"^{re.escape(name)}")).first.click()
+
+
+def test_emergency_journey_on_a_phone(make_journey):
+    carer = make_journey(viewport=PHONE)
+    carer.sign_up()
+    add_person(carer)
+    carer.visit("/people")
+    assert "call 999 now" in carer.page.locator("main").inner_text()
+
+    taps = 0
+    tap(carer, "button", "Report them missing")
+    taps += 1
+    assert carer.page.locator("main .app-999").is_visible()
+    tap(carer, "button", "Save and share with police now")
+    taps += 1
+    password = carer.page.locator("main input[name=password]")
+    if password.count():  # step-up: tapping into the field and typing counts as one tap
+        password.fill(PASSWORD)
+        taps += 1
+    tap(carer, "button", "Share with police")
+    taps += 1
+    link = carer.page.locator("#share-link")
+    assert link.is_visible()
+    link_text = link.inner_text().strip()
+    code = carer.page.locator("#share-code").inner_text().strip()
+    print(f"\nTaps from the dashboard to a visible share link: {taps}")
+    assert taps <= MAX_TAPS
+    assert carer.page.locator("img.app-qr").is_visible()
+
+    # The other missing-now pages and the handover page pass axe too.
+    carer.visit(carer.path.split("/shares")[0] + "/missing/clothing")
+    carer.visit(carer.path.replace("/clothing", "/more-details"))
+    carer.visit(carer.path.replace("/more-details", "/handover"))
+
+    # Police, on their own phone: the code page, a wrong code, then the form.
+    police = make_journey(viewport=PHONE)
+    police.visit("/" + link_text.split("/", 3)[3])
+    police.fill("Access code", "WRNG-CODE")
+    police.submit("Open the form")
+    assert police.error_state()
+    police.fill("Access code", code)
+    police.submit("Open the form")
+    assert "Ada Example" in police.page.locator("main").inner_text()
+
+    # The carer sees the open, then marks the person found: the link ends.
+    person_path = carer.path.split("/missing")[0]
+    carer.visit(person_path + "/shares")
+    assert "Opened by police" in carer.page.locator("main").inner_text()
+    carer.visit(person_path + "/found")
+    carer.submit("They've been found")
+    assert "Marked as found" in carer.page.locator("main").inner_text()
+    police.visit(police.path, status=410)
