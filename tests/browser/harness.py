@@ -344,6 +344,7 @@ def assert_no_horizontal_scroll(page: Page, context_label: str) -> None:
         culprits = page.evaluate(
             """() => [...document.querySelectorAll('body *')]
                 .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+                .filter((e) => !e.parentElement.closest('.app-table-scroll'))
                 .slice(0, 5)
                 .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
                     (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : ''))"""
