@@ -1,5 +1,6 @@
 """Configuration layers: built-in defaults < instance/config.py < HERBERT_* environment < the test's dict."""
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -78,10 +79,8 @@ def read_secret_key(app: Flask) -> str:
         return path.read_text().strip()
     if app.config["ENV"] == "production":
         raise RuntimeError(f"No secret key: set HERBERT_SECRET_KEY or create {path} with `flask --app herbert init`.")
-    try:
+    with contextlib.suppress(FileExistsError):  # another worker created it first: use theirs
         write_private_file(path, secrets.token_urlsafe(48))
-    except FileExistsError:  # another worker created it first: use theirs
-        pass
     return path.read_text().strip()
 
 
