@@ -34,6 +34,7 @@ class Defaults:
     RESOURCES_FILE = "resources.toml"  # looked for in the instance folder first, then the packaged default
     PROXY_FIX = False  # trust one proxy's X-Forwarded-* headers (set when running behind nginx/caddy)
     PDF_TIMEOUT_SECONDS = 20
+    PDF_WORKERS = 2  # long-lived WeasyPrint worker processes per app process
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
