@@ -149,18 +149,25 @@ def photo(token: str, number: int):
     return response
 
 
-@bp.route("/share/<token>/form.pdf")
-def pdf(token: str):
-    share, snap = _require_access(token)
-    content = export.content_for_snapshot(snap)
+def _render_share_pdf(content: export.PackageContent, snap: dict) -> bytes | None:
+    """The police PDF of what was shared, or None when rendering failed (already logged by herbert.pdf)."""
     try:
-        document = police_pdf.render(
+        return police_pdf.render(
             content.document,
             content.pdf_photos(),
             version_label=_label(snap.get("source", "")),
             missing_report=content.missing_report,
         )
     except PdfError:
+        return None
+
+
+@bp.route("/share/<token>/form.pdf")
+def pdf(token: str):
+    share, snap = _require_access(token)
+    content = export.content_for_snapshot(snap)
+    document = _render_share_pdf(content, snap)
+    if document is None:
         abort(503)
     record_event("share.pdf", person_id=share.person_id, detail=f"share {share.id}")
     return send_file(io.BytesIO(document), mimetype="application/pdf", download_name="herbert-protocol.pdf")
@@ -170,15 +177,7 @@ def pdf(token: str):
 def export_package(token: str):
     share, snap = _require_access(token)
     content = export.content_for_snapshot(snap)
-    try:
-        document = police_pdf.render(
-            content.document,
-            content.pdf_photos(),
-            version_label=_label(snap.get("source", "")),
-            missing_report=content.missing_report,
-        )
-    except PdfError:
-        document = None
+    document = _render_share_pdf(content, snap)  # the package still goes out without a PDF if rendering fails
     record_event("share.export", person_id=share.person_id, detail=f"share {share.id}")
     return send_file(
         io.BytesIO(export.build_package(content, document)),

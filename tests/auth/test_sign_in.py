@@ -56,7 +56,7 @@ def test_b2_same_answer_and_similar_time_for_known_unknown_and_disabled(real_has
     }
     answers = {name: visible_answer(sign_in(client, *args)) for name, args in cases.items()}
     timings: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(5):  # interleaved, so machine load affects every case alike
+    for _ in range(7):  # interleaved, so machine load affects every case alike
         for name, args in cases.items():
             token = csrf(client, "/sign-in")
             data = {"email": args[0], "password": args[1], "csrf_token": token}
@@ -64,12 +64,14 @@ def test_b2_same_answer_and_similar_time_for_known_unknown_and_disabled(real_has
             client.post("/sign-in", data=data)
             timings[name].append(time.perf_counter() - started)
     medians = {name: statistics.median(values) for name, values in timings.items()}
-    base = medians["unknown email"]
-    ratios = {name: medians[name] / base for name in cases}
+    # Ratios of the fastest runs: the least disturbed by other processes on a busy machine, and still
+    # hundreds of times apart if one case skipped the argon2 verification.
+    fastest = {name: min(values) for name, values in timings.items()}
+    ratios = {name: fastest[name] / fastest["unknown email"] for name in cases}
     print(
         "\nB2 enumeration: median ms "
         + ", ".join(f"{name} {medians[name] * 1000:.0f}" for name in cases)
-        + " | ratios to unknown: "
+        + " | ratios of fastest runs to unknown: "
         + ", ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items())
     )
     assert len(set(answers.values())) == 1, answers
