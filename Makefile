@@ -29,7 +29,7 @@ system-deps:
 
 run: setup system-deps
 	$(FLASK) init
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - 'herbert:create_app()'
 
 test: setup system-deps
 	$(VENV)/bin/ruff check .

@@ -1,5 +1,6 @@
 """The Herbert Protocol tool: carers record what police need to find a missing person fast."""
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     # The instance folder holds the database, keys and blobs: only its owner may enter it.
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # e.g. a folder from a git checkout, created 0755
+        os.chmod(app.instance_path, 0o700)
     load_config(app, test_config)
 
     app.jinja_loader = ChoiceLoader(

@@ -68,9 +68,10 @@ def normalise_database_url(url: str) -> str:
 
 def engine_options(url: str) -> dict[str, Any]:
     """SQLite waits for a busy writer instead of failing; PostgreSQL drops dead pooled connections."""
+    # hide_parameters: a database error's text never carries the values (an email, a sealed blob).
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 30}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "hide_parameters": True}
 
 
 def read_secret_key(app: Flask) -> str:

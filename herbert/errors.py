@@ -63,13 +63,37 @@ def handle_csrf_error(error: CSRFError):
     return render_error(400, "errors/csrf.html")
 
 
-def handle_unexpected_error(error: Exception):
-    """500: log what failed and where, but never the exception's message, which may quote user input."""
-    db.session.rollback()
+def log_without_message(error: BaseException) -> None:
+    """Log what failed and where, but never the exception's message, which may quote user input."""
     frames = traceback.extract_tb(error.__traceback__)[-6:]
     where = " <- ".join(f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in reversed(frames))
     log.error("unhandled %s during %s %s at %s", type(error).__name__, request.method, request.endpoint, where)
+
+
+def handle_unexpected_error(error: Exception):
+    db.session.rollback()
+    log_without_message(error)
     return render_error(500)
+
+
+class WithholdExceptionText(logging.Filter):
+    """On the app's logger: keep an exception's type, drop its text and traceback (which may quote user
+    input or SQL values) from any record Flask itself logs, e.g. when finalising a failed request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(error).__name__}; details withheld)"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def log_exception_safely(exc_info) -> None:
+    """Replaces Flask's log_exception, used for failures outside views (e.g. while saving the session),
+    which would otherwise log the full exception text."""
+    log_without_message(exc_info[1])
 
 
 def init_error_pages(app: Flask) -> None:
@@ -77,3 +101,5 @@ def init_error_pages(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)
+    app.log_exception = log_exception_safely  # type: ignore[method-assign]
+    app.logger.addFilter(WithholdExceptionText())

@@ -1,5 +1,7 @@
 """Error pages: every status the app can answer with is a page in the service's layout, with no stack trace."""
 
+import sys
+
 import pytest
 from flask import abort
 
@@ -47,3 +49,17 @@ def test_csrf_expired_page(client_request):
 def test_signed_in_error_pages_keep_the_signed_in_layout(signed_in, client_request):
     page = client_request.get("/no-such-page", expected_status=404)
     assert page.find("form", action="/sign-out")  # the layout knows who is signed in
+
+
+def test_flask_own_error_logs_keep_the_type_but_withhold_the_text(app, caplog):
+    """Failures Flask logs itself (outside our 500 handler) must not carry what a user typed."""
+    canary = "canary-typed-by-a-carer-5173"
+    with app.test_request_context("/"):
+        try:
+            raise ValueError(f"bad value {canary}")
+        except ValueError:
+            app.logger.exception("Request finalizing failed with an error while handling an error")
+            app.log_exception(sys.exc_info())
+    logged = "\n".join(record.getMessage() + str(record.exc_info or "") for record in caplog.records)
+    assert "ValueError" in logged
+    assert canary not in logged
