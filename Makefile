@@ -33,11 +33,12 @@ run: setup system-deps
 
 test: setup system-deps
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -ll -c pyproject.toml -r herbert
 	$(PY) -m pytest -q -n 2
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/bandit -q -c pyproject.toml -r herbert
+	$(VENV)/bin/bandit -q -ll -c pyproject.toml -r herbert
 
 bench: setup
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
