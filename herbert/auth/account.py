@@ -23,8 +23,8 @@ from herbert.records.store import erase_people_only_cared_for_by
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-PENDING_SECRET = "pending_totp_secret"  # noqa: S105 (a session key name)  # nosec B105
-WRONG_PASSWORD = "The password is not correct"  # noqa: S105 (an error message)  # nosec B105
+PENDING_SECRET = "pending_totp_secret"  # noqa: S105  # nosec B105
+WRONG_PASSWORD = "The password is not correct"  # noqa: S105  # nosec B105
 WRONG_CODE = "The security code is not correct, or it has been used already"
 
 

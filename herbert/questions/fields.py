@@ -317,7 +317,7 @@ class _ChoiceMixin:
         if self.data in (None, ""):  # type: ignore[attr-defined]
             return  # unanswered is fine: nothing blocks saving
         if self.data not in self.choice_values():  # type: ignore[attr-defined]
-            raise ValidationError(f"Select an answer for {self.label.text.lower()} from the list")  # type: ignore[attr-defined]  # noqa: S608  # nosec B608 (an error message, not SQL)
+            raise ValidationError(f"Select an answer for {self.label.text.lower()} from the list")  # type: ignore[attr-defined]  # noqa: S608  # nosec B608
 
 
 class YesNoQuestion(_ChoiceMixin, QuestionField, RadioField):
@@ -344,7 +344,7 @@ class MultiChoiceQuestion(QuestionField, SelectMultipleField):
     def pre_validate(self, form: Any) -> None:
         allowed = self.choice_values()
         if any(value not in allowed for value in self.data or []):
-            raise ValidationError(f"Select answers for {self.label.text.lower()} from the list")  # noqa: S608  # nosec B608 (an error message, not SQL)
+            raise ValidationError(f"Select answers for {self.label.text.lower()} from the list")  # noqa: S608  # nosec B608
 
     def to_answer(self) -> list[str] | None:
         chosen = set(self.data or [])

@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import sqlite3
-import subprocess  # nosec B404 (pg_dump / pg_restore with fixed arguments, no shell)
+import subprocess  # nosec B404
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +134,7 @@ def _backup_postgres(target: Path) -> tuple[str, set[str], dict[str, int], set[s
 
 def _inventory(execute) -> tuple[set[str], dict[str, int], set[str]]:
     photo_ids = {row[0] for row in execute("SELECT id FROM photos")}
-    counts = {table: execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED}  # noqa: S608  # nosec B608 (fixed table names)
+    counts = {table: execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED}  # noqa: S608  # nosec B608
     kek_ids = {row[0] for row in execute("SELECT DISTINCT kek_id FROM people WHERE kek_id IS NOT NULL")}
     return photo_ids, counts, kek_ids
 
@@ -245,7 +245,7 @@ def _check_instance_is_empty(app: Flask) -> None:
         raise BackupError(f"{blobs} already holds photos: restore only into a new, empty instance.")
     names = set(inspect(db.engine).get_table_names())
     for table in COUNTED:
-        if table in names and db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar():  # noqa: S608  # nosec B608 (fixed table names)
+        if table in names and db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar():  # noqa: S608  # nosec B608
             raise BackupError("This instance's database is not empty: restore only into a new, empty instance.")
     db.session.rollback()
 

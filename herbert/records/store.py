@@ -187,7 +187,7 @@ def _retrying(attempt: Callable[[], T], what: str) -> T:
             return attempt()
         except (IntegrityError, StaleDataError):
             db.session.rollback()
-            time.sleep(random.uniform(0, 0.005 * (tries + 1)))  # noqa: S311  # nosec B311 (jitter, not a secret)
+            time.sleep(random.uniform(0, 0.005 * (tries + 1)))  # noqa: S311  # nosec B311
     raise RuntimeError(f"could not {what} after {SAVE_ATTEMPTS} attempts")
 
 
