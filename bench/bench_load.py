@@ -17,7 +17,6 @@ not judged. Exits 1 on FAIL. Only 127.0.0.1 is contacted.
 
 import argparse
 import http.cookiejar
-import io
 import os
 import re
 import shutil
@@ -35,7 +34,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from PIL import Image
+from bench_photos import realistic_jpeg  # the same photo-like test image as the photo bench
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -68,24 +67,6 @@ PAGES = [
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def two_megapixel_jpeg() -> bytes:
-    """1600 x 1200: smooth gradients plus noise, so it compresses like a real photo."""
-    width, height = 1600, 1200
-    noise = Image.frombytes("RGB", (width // 4, height // 4), os.urandom(width // 4 * height // 4 * 3))
-    noise = noise.resize((width, height), Image.Resampling.BILINEAR)
-    gradient = Image.merge(
-        "RGB",
-        [
-            Image.linear_gradient("L").resize((width, height)),
-            Image.linear_gradient("L").rotate(90).resize((width, height)),
-            Image.radial_gradient("L").resize((width, height)),
-        ],
-    )
-    out = io.BytesIO()
-    Image.blend(noise, gradient, 0.6).save(out, format="JPEG", quality=90)
-    return out.getvalue()
 
 
 def multipart(fields: list[tuple[str, str]], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
@@ -296,7 +277,7 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = folder / "gunicorn.log"
-    jpeg = two_megapixel_jpeg()
+    jpeg = realistic_jpeg(1600, 1200, quality=90)  # about 2 MP, like a phone photo resized
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [

@@ -32,9 +32,8 @@ MEMORY_LIMIT_MB = 250
 BOMB_LIMIT_MS = 50
 
 
-def twelve_megapixel_jpeg() -> bytes:
-    """4000 x 3000: smooth gradients plus noise, so it compresses like a real photo (a few MB)."""
-    width, height = 4000, 3000
+def realistic_jpeg(width: int = 4000, height: int = 3000, quality: int = 92) -> bytes:
+    """Smooth gradients plus noise, so it compresses like a real photo (4000 x 3000 is 12 MP, a few MB)."""
     noise = Image.frombytes("RGB", (width // 4, height // 4), os.urandom(width // 4 * height // 4 * 3))
     noise = noise.resize((width, height), Image.Resampling.BILINEAR)
     gradient = Image.merge(
@@ -46,7 +45,7 @@ def twelve_megapixel_jpeg() -> bytes:
         ],
     )
     out = io.BytesIO()
-    Image.blend(noise, gradient, 0.6).save(out, format="JPEG", quality=92)
+    Image.blend(noise, gradient, 0.6).save(out, format="JPEG", quality=quality)
     return out.getvalue()
 
 
@@ -147,7 +146,7 @@ def main() -> int:
 
     from herbert import photos
 
-    data = twelve_megapixel_jpeg()
+    data = realistic_jpeg()
     bomb = png_bomb()
     print(f"input: 4000 x 3000 JPEG, {len(data) / 1e6:.1f} MB; bomb PNG declaring 50,000 x 50,000 in {len(bomb)} bytes")
 
