@@ -29,7 +29,8 @@ ALLOWED_FORMATS = ("JPEG", "PNG")
 # Pillow's own bomb guard, process-wide: warn above 40 MP, refuse above 80 MP. clean_photo turns the
 # warning into a refusal too and checks the header size itself, so nothing above 40 MP is decoded.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-# A truncated file is an error, never half a picture padded with grey.
+# A truncated file is an error, never half a picture padded with grey. (Set again before every decode
+# in _clean: importing WeasyPrint sets this process-wide flag to True.)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 NOT_JPEG_OR_PNG = "The photo must be a JPG or PNG file"
@@ -114,6 +115,7 @@ def _clean(data: bytes) -> CleanedPhoto:
         if image.format == "JPEG":
             # Let libjpeg decode straight at 1/2, 1/4 or 1/8 scale when the photo is much bigger than we keep.
             image.draft("RGB", _draft_size(width, height))
+        ImageFile.LOAD_TRUNCATED_IMAGES = False  # WeasyPrint's import turns it on for the whole process
         image.load()
         upright = ImageOps.exif_transpose(image)
         flat = _flatten_to_rgb(upright)
