@@ -193,10 +193,12 @@ def test_months_are_calendar_months_clamped_to_the_month_end():
     assert photo_freshness([head("2025-08-31")], today=date(2026, 3, 1))["status"] == "due"
 
 
-def test_truncated_photos_stay_refused_after_weasyprint_is_imported():
-    """WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import; our check must not depend on it."""
-    import weasyprint  # noqa: F401
+def test_truncated_photos_stay_refused_after_weasyprint_is_imported(monkeypatch):
+    """Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES to True (as done here, since only
+    herbert/pdf.py may import WeasyPrint); our refusal of truncated files must not depend on that flag."""
+    from PIL import ImageFile
 
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     with pytest.raises(PhotoRejected) as rejected:
         clean_photo(png_declaring(8000, 5000))
     assert str(rejected.value) == photos.UNREADABLE
