@@ -15,6 +15,7 @@ from herbert import database
 from herbert.config import load_config
 from herbert.extensions import csrf, db, limiter, migrate
 from herbert.records.sweep import sweep_at_start_up
+from herbert.trusted_hosts import TrustedHostGuard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +49,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
+    # TRUSTED_HOSTS is set from PUBLIC_URL in production; the guard sits inside ProxyFix so it sees X-Forwarded-Host.
+    if app.config.get("TRUSTED_HOSTS"):
+        app.wsgi_app = TrustedHostGuard(app.wsgi_app, app.config["TRUSTED_HOSTS"])  # type: ignore[method-assign]
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 

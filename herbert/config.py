@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -35,6 +36,10 @@ class Defaults:
     PROXY_FIX = False  # trust one proxy's X-Forwarded-* headers (set when running behind nginx/caddy)
     PDF_TIMEOUT_SECONDS = 20
     PDF_WORKERS = 2  # long-lived WeasyPrint worker processes per app process
+    # Where carers and police reach the service, e.g. "https://herbert.example.org". Every absolute link (share
+    # links, QR codes, emails) is built from it, never from the request's Host header; production requires it.
+    PUBLIC_URL: str | None = None
+    DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"  # where `make run` serves
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
@@ -56,6 +61,22 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_secret_key(app)
+    apply_public_url(app)
+
+
+def apply_public_url(app: Flask) -> None:
+    """Normalise PUBLIC_URL; in production it is required and requests for any other host name are refused."""
+    url = app.config.get("PUBLIC_URL")
+    if not url:
+        if app.config["ENV"] == "production":
+            raise RuntimeError("No public address: set HERBERT_PUBLIC_URL, e.g. https://herbert.example.org")
+        url = app.config["DEVELOPMENT_PUBLIC_URL"]
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise RuntimeError("HERBERT_PUBLIC_URL must look like https://herbert.example.org (optionally with a path)")
+    app.config["PUBLIC_URL"] = url.rstrip("/")
+    if app.config["ENV"] == "production" and not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [parts.hostname]
 
 
 def normalise_database_url(url: str) -> str:

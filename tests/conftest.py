@@ -95,7 +95,9 @@ def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_tem
         url = f"sqlite:///{instance / 'herbert.db'}"
     os.environ["HERBERT_INSTANCE_PATH"] = str(instance)
     try:
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": True})
+        app = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": True, "PUBLIC_URL": "http://localhost"}
+        )
     finally:
         os.environ.pop("HERBERT_INSTANCE_PATH", None)
     yield app

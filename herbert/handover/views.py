@@ -33,6 +33,7 @@ from herbert.handover.forms import (
 )
 from herbert.handover.importer import import_package
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
+from herbert.links import public_url_for
 from herbert.models import MissingReport, Person
 from herbert.pdf import PdfError
 from herbert.records import store
@@ -354,7 +355,7 @@ def create_share(person_id: str):
     source = form.source.data or snapshot.default_source(person)
     issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
     record_event("share.create", person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
-    link = url_for("police.open_share", token=issued.token, _external=True)
+    link = public_url_for("police.open_share", token=issued.token)
     qr = segno.make(link, error="m")
     return render_template(
         "handover/share_created.html",

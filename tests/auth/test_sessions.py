@@ -206,7 +206,11 @@ def test_timeout_script_is_valid_javascript(app):
 
 @pytest.mark.parametrize(("config", "secure"), [({}, False), ({"ENV": "production"}, True)])
 def test_b3_cookie_flags(build_app, config, secure):
-    extra = {"SECRET_KEY": "x" * 48, "KEYRING": Keyring.generate().to_json()} if config else {}
+    extra = (
+        {"SECRET_KEY": "x" * 48, "KEYRING": Keyring.generate().to_json(), "PUBLIC_URL": "https://localhost"}
+        if config
+        else {}
+    )
     app = build_app("cookies", **config, **extra)
     response = app.test_client().get("/sign-in")
     header = response.headers["Set-Cookie"]
