@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,6 +49,13 @@ def missing_requirements() -> str | None:
     return None
 
 
+def free_port() -> int:
+    """A port the kernel says is free now (known before the server starts, so PUBLIC_URL can name it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def unique_email(prefix: str = "carer") -> str:
     """Every test signs up its own carer, so tests sharing one live server never collide."""
     return f"{prefix}-{secrets.token_hex(6)}@example.com"
@@ -70,7 +78,8 @@ class LiveServer:
         self.folder = folder
         self.instance = folder / "instance"
         self.log_path = folder / "server.log"
-        self.url = ""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         self.schema_note = ""
         self.process: subprocess.Popen | None = None
 
@@ -80,6 +89,7 @@ class LiveServer:
             HERBERT_INSTANCE_PATH=str(self.instance),
             # Every test signs up and signs in from 127.0.0.1; rate limits have their own tests (B4).
             HERBERT_RATELIMIT_ENABLED="false",
+            HERBERT_PUBLIC_URL=self.url,  # share links and QR codes point at this server
             PYTHONUNBUFFERED="1",
         )
         return env
@@ -94,7 +104,7 @@ class LiveServer:
                     "-m",
                     "gunicorn",
                     "--bind",
-                    "127.0.0.1:0",  # the kernel picks a free port; gunicorn logs which
+                    f"127.0.0.1:{self.port}",
                     "--workers",
                     "1",
                     "--threads",
@@ -109,7 +119,7 @@ class LiveServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.url = self.wait_for_port()
+        self.wait_for_port()
         self.wait_until_answering()
 
     def prepare_database(self) -> None:
