@@ -10,12 +10,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from herbert import clock, create_app
+from herbert.auth import passwords
 from herbert.extensions import db
 
 POSTGRES_URL = os.environ.get("HERBERT_TEST_DATABASE_URL")
@@ -29,11 +32,37 @@ BACKENDS = [
     ),
 ]
 PASSWORD = "correct horse battery staple 42"
+PRODUCTION_HASHER = passwords.hasher
+
+# B6 asks for at least 200 generated forms per section: CI runs them all; a developer's run takes a sample.
+settings.register_profile("ci", max_examples=200)
+settings.register_profile("dev", max_examples=25)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Tests make their own keys and never touch the developer's instance folder.
     os.environ.pop("HERBERT_INSTANCE_PATH", None)
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2id parameters for tests about behaviour, so the suite stays fast on a busy machine.
+
+    Tests that measure hashing itself (B1 storage, B2 timing) ask for the `real_hashing` fixture instead.
+    """
+    if "real_hashing" in request.fixturenames:
+        return
+    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(passwords, "hasher", quick)
+    monkeypatch.setattr(passwords, "DUMMY_HASH", quick.hash("not a real password, only for timing"))
+
+
+@pytest.fixture
+def real_hashing() -> PasswordHasher:
+    """The production argon2id parameters, untouched."""
+    assert passwords.hasher is PRODUCTION_HASHER
+    return passwords.hasher
 
 
 @pytest.fixture(scope="session")

@@ -8,38 +8,15 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
 from herbert import clock, create_app
-from herbert.auth import passwords
 from herbert.extensions import db
 from herbert.models import User
 
 PASSWORD = "correct horse battery staple 42"
-PRODUCTION_HASHER = passwords.hasher
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2id parameters for tests about behaviour, so the suite stays fast on a busy machine.
-
-    Tests that measure hashing itself (B1 storage, B2 timing) ask for the `real_hashing` fixture instead.
-    """
-    if "real_hashing" in request.fixturenames:
-        return
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(passwords, "hasher", quick)
-    monkeypatch.setattr(passwords, "DUMMY_HASH", quick.hash("not a real password, only for timing"))
-
-
-@pytest.fixture
-def real_hashing() -> PasswordHasher:
-    """The production argon2id parameters, untouched."""
-    assert passwords.hasher is PRODUCTION_HASHER
-    return passwords.hasher
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from herbert.questions.structure import unbound_fields
 from herbert.records import store
 
 TEXT_KINDS = ("text", "long_text", "address", "phone", "number")
-FUZZ_SETTINGS = settings(
-    max_examples=200,
+FUZZ_SETTINGS = settings(  # max_examples comes from the profile in tests/conftest.py: 200 in CI
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
