@@ -20,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static/vendor/.built: node_modules/.installed scripts/build-assets.mjs static/src/app.scss
+static/vendor/.built: node_modules/.installed scripts/build-assets.mjs static/src/app.scss static/src/_handover.scss
 	npm run --silent build
 
 # Debian packages the PDF renderer and the browser tests need; installed only when missing and we are root.

@@ -22,3 +22,8 @@ def public_host() -> str:
     """The public address without its scheme, as a person would read it out: 'herbert.example.org/police'."""
     url: str = current_app.config["PUBLIC_URL"]
     return url.split("://", 1)[1]
+
+
+def police_address() -> str:
+    """The fixed police page as read out and printed ("herbert.example.org/police"), from PUBLIC_URL."""
+    return public_url_for("police.enter").split("://", 1)[1]

@@ -90,6 +90,7 @@ class Revision(db.Model):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column()
     document_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # its police PDF, rendered once and kept
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -125,8 +126,10 @@ class Share(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str] = mapped_column(String(8), unique=True)  # read out with the code; not a secret
     code_hash: Mapped[str] = mapped_column(String(255))
     snapshot_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # the snapshot's police PDF, rendered once
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_limiter.util import get_remote_address
 
 from herbert.extensions import limiter
@@ -29,6 +29,10 @@ DEFAULT_RATES = {
     "RATELIMIT_ACCOUNT_PASSWORD_PER_ACCOUNT": "5/minute;30/hour",  # nosec B105
     "RATELIMIT_SHARE_CODE_PER_IP": "10/minute;60/hour",
     "RATELIMIT_SHARE_CODE_PER_LINK": "5/minute;20/hour",
+    # The fixed /police page (reference + code): per client, and across the whole service so references
+    # cannot be enumerated from many addresses. Link + code is not under the service-wide limit.
+    "RATELIMIT_POLICE_REFERENCE_PER_IP": "10/minute;60/hour",
+    "RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE": "60/minute;600/hour",
 }
 
 
@@ -60,8 +64,16 @@ def share_link_key() -> str:
 
 
 def counts_as_failure(response: Any) -> bool:
-    """Deduct only answers that were not accepted (a form shown again, or an error), not redirects on success."""
+    """Deduct only answers that were not accepted (a form shown again, or an error), not redirects on success,
+    nor a page a view marked as a success with `g.secret_accepted` (e.g. the new share link shown at once)."""
+    if g.get("secret_accepted"):
+        return False
     return not 300 <= response.status_code < 400
+
+
+def whole_service_key() -> str:
+    """One allowance shared by every client (for limits that stop enumeration from many addresses)."""
+    return "service"
 
 
 def _limit(name: str, key_func: Callable[[], str], scope: str, failures_only: bool = False) -> Any:
@@ -109,4 +121,15 @@ share_code_limits = _stack(
 POSTs only; wrong codes (any non-redirect answer) count, per IP and per link (the path, HMAC'd); the
 11th wrong code in a minute from one IP, or the 6th on one link, gets the 429 page. This complements,
 and does not replace, the share's own lock after 5 wrong codes (Share.failed_attempts).
+"""
+
+police_reference_limits = _stack(
+    _limit("RATELIMIT_POLICE_REFERENCE_PER_IP", get_remote_address, "police-reference-ip", failures_only=True),
+    _limit("RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE", whole_service_key, "police-reference-all", failures_only=True),
+)
+"""Put on /police (reference + access code). POSTs only; answers that did not open a form count, per IP and
+across the service. An unknown reference costs the same allowance as a wrong code, so guessing references
+from one address stops after 10 a minute, and from many addresses after 60 a minute in all (at 31^8 possible
+references, enumeration is hopeless either way). A flood from elsewhere can use up the service-wide
+allowance for a minute: the link + code path is not under it, so police can always be sent the link.
 """

@@ -238,6 +238,30 @@ class AccessCodeForm(FlaskForm):
     submit = SubmitField("Open the form", widget=GovSubmitInput())
 
 
+class PoliceEntryForm(FlaskForm):
+    """The fixed /police page: the reference and the access code the family or carer read out."""
+
+    reference = StringField(
+        "Reference",
+        widget=GovTextInput(),
+        description="8 letters and numbers, for example K7QM-42PX",
+        validators=[
+            InputRequired(message="Enter the reference"),
+            Length(max=CODE_LENGTH * 3, message="Enter the reference, like K7QM-42PX"),
+        ],
+    )
+    code = StringField(
+        "Access code",
+        widget=GovTextInput(),
+        description="8 letters and numbers, for example EJME-7K3C",
+        validators=[
+            InputRequired(message="Enter the access code"),
+            Length(max=CODE_LENGTH * 3, message="Enter the access code, like EJME-7K3C"),
+        ],
+    )
+    submit = SubmitField("Open the form", widget=GovSubmitInput())
+
+
 class ButtonForm(FlaskForm):
     """A form that is only a button (its CSRF token is all it carries)."""
 

@@ -1,9 +1,13 @@
-"""The police side of a share: access code entry and the read-only view (security.md B15).
+"""The police side of a share: reference or link + access code, and the read-only view (security.md B15).
 
-The token in the URL is the capability (it is not personal data); the access code, read out over the phone,
-is the second factor. After the right code, the server session holds only a short-lived marker (share id
-and until when), never anything about the person. Every police page is sent with Referrer-Policy
-no-referrer, X-Robots-Tag noindex and Cache-Control no-store.
+Two ways in, one check of the code: the fixed address /police, where a call handler types the short reference
+and the code read out over the phone, and the link (QR code, text message), whose token is the capability, +
+the code. Either way the code is checked by shares.check_code, so wrong codes count towards the same lock. At
+/police an unknown reference and a wrong code give the same answer, and the entry is rate-limited per client
+and across the service, so references cannot be enumerated. After the code, every page of the share lives
+under /police/form/<reference>, reachable only with the session marker: a short-lived entry (share id and
+until when), never anything about the person. Every police page is sent with Referrer-Policy no-referrer,
+X-Robots-Tag noindex and Cache-Control no-store.
 """
 
 import base64
@@ -14,13 +18,14 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, send_file, session, url_for
 
 from herbert.audit import record_event
-from herbert.auth.limits import share_code_limits
+from herbert.auth.limits import police_reference_limits, share_code_limits
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
 from herbert.handover import export, missing, police_pdf, shares, view_rows
 from herbert.handover.clients import describe_client
-from herbert.handover.forms import AccessCodeForm, ButtonForm
-from herbert.handover.shares import ShareState
+from herbert.handover.forms import AccessCodeForm, ButtonForm, PoliceEntryForm
+from herbert.handover.shares import CodeCheck, ShareState
+from herbert.links import police_address
 from herbert.models import Share
 from herbert.pdf import PdfError
 from herbert.records.store import RecordUnreadable
@@ -71,9 +76,9 @@ def _share_or_stop(token: str) -> tuple[Share | None, Any]:
         abort(404)
     state = shares.state_of(share)
     if state in (ShareState.EXPIRED, ShareState.REVOKED):
-        return None, (render_template("police/ended.html", title="This link has ended", state=state.value), 410)
+        return None, _ended_page(state)
     if state is ShareState.LOCKED:
-        return None, (render_template("police/locked.html", title="This link is locked"), 423)
+        return None, _locked_page()
     return share, None
 
 
@@ -84,63 +89,151 @@ def _snapshot_or_stop(share: Share) -> dict[str, Any]:
         abort(410)
 
 
-# --- pages ----------------------------------------------------------------------------------------
+# --- helpers ----------------------------------------------------------------------------------------
+
+NOT_RIGHT = (
+    "The reference or access code is not right. Check both with the family or carer. "
+    "After 5 wrong codes the share locks and they need to make a new one."
+)
+BUSY = "The access code could not be checked just now. Enter it again."
+
+
+def _ended_page(state: ShareState):
+    return render_template("police/ended.html", title="This share has ended", state=state.value), 410
+
+
+def _locked_page():
+    return render_template("police/locked.html", title="This share is locked"), 423
+
+
+def _accepted(share: Share):
+    _grant_access(share)
+    shares.record_open(share, describe_client(request.headers.get("User-Agent")))
+    record_event("share.open", person_id=share.person_id, detail=f"share {share.id}")
+    return redirect(url_for("police.view", reference=shares.format_code(share.reference)), code=303)
+
+
+def _count_wrong(share: Share, outcome: CodeCheck) -> None:
+    if outcome in (CodeCheck.WRONG, CodeCheck.LOCKED):
+        record_event("share.wrong-code", person_id=share.person_id, detail=f"share {share.id}")
+    if outcome is CodeCheck.LOCKED and share.locked_at is not None:
+        record_event("share.locked", person_id=share.person_id, detail=f"share {share.id}")
+
+
+# --- ways in ---------------------------------------------------------------------------------------
+
+
+@bp.route("", methods=["GET", "POST"])
+@police_reference_limits
+def enter():
+    """The fixed police address: reference + access code, as read out over the phone."""
+    form = PoliceEntryForm()
+    if request.method == "GET" and request.args.get("reference"):
+        form.reference.data = shares.normalise_code(request.args["reference"])[: shares.REFERENCE_LENGTH]
+        if len(form.reference.data) == shares.REFERENCE_LENGTH:
+            form.reference.data = shares.format_code(form.reference.data)
+    if form.validate_on_submit():
+        share = shares.find_by_reference(form.reference.data)
+        if share is None:
+            shares.hash_code("0" * 64, shares.normalise_code(form.code.data))  # about the same work as a real check
+        else:
+            state = shares.state_of(share)
+            if state is ShareState.ACTIVE:
+                outcome = shares.check_code(share, form.code.data)
+                if outcome is CodeCheck.ACCEPTED:
+                    return _accepted(share)
+                _count_wrong(share, outcome)
+                if outcome is CodeCheck.NOT_EVALUATED:
+                    form.code.errors = [BUSY]
+            elif shares.code_matches(share, form.code.data):
+                # Only someone holding the right code learns that the share ended or locked.
+                return _locked_page() if state is ShareState.LOCKED else _ended_page(state)
+        if not form.code.errors:
+            form.reference.errors = [NOT_RIGHT]
+    return render_template(
+        "police/enter.html", title="Open a Herbert Protocol form", form=form, police_address=police_address()
+    )
 
 
 @bp.route("/share/<token>", methods=["GET", "POST"])
 @share_code_limits
 def open_share(token: str):
+    """The link (QR code, text message) + the access code."""
     share, stop = _share_or_stop(token)
     if share is None:
         return stop
     if request.method == "GET" and _has_access(share):
-        snap = _snapshot_or_stop(share)
-        return render_template(
-            "police/view.html",
-            title="Herbert Protocol form",
-            token=token,
-            share=share,
-            snap=snap,
-            sections=view_rows.document_rows(snap.get("document", {})),
-            report_rows=missing.report_rows(snap.get("missing_report") or {}, _captions(snap)),
-            photos=snap.get("photos", []),
-            close_form=ButtonForm(),
-        )
+        return redirect(url_for("police.view", reference=shares.format_code(share.reference)), code=303)
     form = AccessCodeForm()
     if form.validate_on_submit():
-        if shares.code_matches(share, form.code.data):
-            _grant_access(share)
-            shares.record_open(share, describe_client(request.headers.get("User-Agent")))
-            record_event("share.open", person_id=share.person_id, detail=f"share {share.id}")
-            return redirect(url_for("police.open_share", token=token), code=303)
-        locked = shares.register_wrong_code(share)
-        record_event("share.wrong-code", person_id=share.person_id, detail=f"share {share.id}")
-        if locked:
-            record_event("share.locked", person_id=share.person_id, detail=f"share {share.id}")
-            return render_template("police/locked.html", title="This link is locked"), 423
-        left = shares.MAX_WRONG_CODES - share.failed_attempts
-        form.code.errors = [
-            f"The access code is not right. Check it with the family or carer. {left} "
-            f"{'try' if left == 1 else 'tries'} left before the link locks."
-        ]
+        outcome = shares.check_code(share, form.code.data)
+        if outcome is CodeCheck.ACCEPTED:
+            return _accepted(share)
+        _count_wrong(share, outcome)
+        if outcome is CodeCheck.LOCKED:
+            return _locked_page()
+        if outcome is CodeCheck.NOT_EVALUATED:
+            form.code.errors = [BUSY]
+        else:
+            left = shares.tries_left(share)
+            form.code.errors = [
+                f"The access code is not right. Check it with the family or carer. {left} "
+                f"{'try' if left == 1 else 'tries'} left before the share locks."
+            ]
     return render_template("police/code.html", title="Enter the access code", form=form, token=token)
+
+
+# --- the form, after the code ------------------------------------------------------------------------
+
+
+def _share_with_access(reference: str) -> tuple[Share | None, Any]:
+    """The share this device may read, or (None, the response): without the marker, back to /police (the same
+    for an unknown reference); with it, 410 or 423 when the share ended or locked meanwhile."""
+    share = shares.find_by_reference(reference)
+    if share is None or not _has_access(share):
+        return None, redirect(url_for("police.enter", reference=reference))
+    state = shares.state_of(share)
+    if state in (ShareState.EXPIRED, ShareState.REVOKED):
+        return None, _ended_page(state)
+    if state is ShareState.LOCKED:
+        return None, _locked_page()
+    return share, None
+
+
+@bp.route("/form/<reference>")
+def view(reference: str):
+    share, stop = _share_with_access(reference)
+    if share is None:
+        return stop
+    snap = _snapshot_or_stop(share)
+    return render_template(
+        "police/view.html",
+        title="Herbert Protocol form",
+        reference=shares.format_code(share.reference),
+        share=share,
+        snap=snap,
+        sections=view_rows.document_rows(snap.get("document", {})),
+        report_rows=missing.report_rows(snap.get("missing_report") or {}, _captions(snap)),
+        photos=snap.get("photos", []),
+        close_form=ButtonForm(),
+    )
 
 
 def _captions(snap: dict[str, Any]) -> dict[str, str]:
     return {p["id"]: p.get("caption") or "Clothing photo" for p in snap.get("photos", []) if "id" in p}
 
 
-def _require_access(token: str) -> tuple[Share, dict[str, Any]]:
-    share, _stop = _share_or_stop(token)
-    if share is None or not _has_access(share):
+def _require_access(reference: str) -> tuple[Share, dict[str, Any]]:
+    share, _stop = _share_with_access(reference)
+    if share is None:
         abort(404)
     return share, _snapshot_or_stop(share)
 
 
-@bp.route("/share/<token>/photos/<int:number>.jpg")
-def photo(token: str, number: int):
-    """A photo of this share only (by its place in the snapshot), for a page that has the access marker."""
-    _share, snap = _require_access(token)
+@bp.route("/form/<reference>/photos/<int:number>.jpg")
+def photo(reference: str, number: int):
+    """A photo of this share only (by its place in the snapshot), for a device that has the access marker."""
+    _share, snap = _require_access(reference)
     photos = snap.get("photos", [])
     if not 1 <= number <= len(photos):
         abort(404)
@@ -162,9 +255,9 @@ def _render_share_pdf(content: export.PackageContent, snap: dict) -> bytes | Non
         return None
 
 
-@bp.route("/share/<token>/form.pdf")
-def pdf(token: str):
-    share, snap = _require_access(token)
+@bp.route("/form/<reference>/form.pdf")
+def pdf(reference: str):
+    share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)
     document = _render_share_pdf(content, snap)
     if document is None:
@@ -173,9 +266,9 @@ def pdf(token: str):
     return send_file(io.BytesIO(document), mimetype="application/pdf", download_name="herbert-protocol.pdf")
 
 
-@bp.route("/share/<token>/export.zip")
-def export_package(token: str):
-    share, snap = _require_access(token)
+@bp.route("/form/<reference>/export.zip")
+def export_package(reference: str):
+    share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)
     document = _render_share_pdf(content, snap)  # the package still goes out without a PDF if rendering fails
     record_event("share.export", person_id=share.person_id, detail=f"share {share.id}")
@@ -187,11 +280,11 @@ def export_package(token: str):
     )
 
 
-@bp.route("/share/<token>/close", methods=["POST"])
-def close(token: str):
-    """Forget this device's access to the share (the link still works with the code)."""
+@bp.route("/form/<reference>/close", methods=["POST"])
+def close(reference: str):
+    """Forget this device's access to the share (the reference or link still works with the code)."""
     granted = dict(session.get(ACCESS) or {})
-    share = shares.find_share(token)
+    share = shares.find_by_reference(reference)
     if share is not None:
         granted.pop(str(share.id), None)
     session[ACCESS] = granted

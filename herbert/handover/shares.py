@@ -1,10 +1,12 @@
 """Police shares: unguessable tokens, short access codes, expiry, revocation and locking (security.md B15).
 
-The token (256 random bits, URL-safe) is the capability in the link; only its SHA-256 is stored, so a copy
-of the database does not hold working links. The access code is read out over the phone: 8 characters from
-an alphabet without look-alikes (no 0/O, 1/I/L), stored as an HMAC keyed by the app's secret key and bound
-to the share's token hash — fast to check (five wrong tries lock the share anyway) and useless to anyone
-holding the database without the secret key.
+The token (256 random bits, URL-safe) is the capability in the link; only its SHA-256 is stored, so a copy of
+the database does not hold working links. The reference (8 characters, "K7QM-42PX") is what a call handler
+types at the fixed /police address instead of the link: it only finds the share, it is not a secret (stored in
+clear, unique), and the code stays the second factor either way. The access code is read out over the phone: 8
+characters from an alphabet without look-alikes (no 0/O, 1/I/L), stored as an HMAC keyed by the app's secret
+key and bound to the share's token hash — fast to check (five wrong tries lock the share anyway) and useless
+to anyone holding the database without the secret key.
 """
 
 import enum
@@ -25,11 +27,21 @@ from herbert.records import store
 TOKEN_BYTES = 32  # 256 bits from secrets.token_urlsafe: the issue asks for at least 128
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # 31 symbols: no 0, O, 1, I or L
 CODE_LENGTH = 8
+REFERENCE_LENGTH = 8
 MAX_WRONG_CODES = 5
 DEFAULT_HOURS = 72
 EXPIRY_CHOICES = {24: "24 hours", 48: "2 days", 72: "3 days (recommended)", 120: "5 days", 168: "7 days"}
 TABLE = "shares"
 SNAPSHOT_PART = "snapshot"
+
+
+class CodeCheck(enum.Enum):
+    """What checking one typed access code against a share came to."""
+
+    ACCEPTED = "accepted"
+    WRONG = "wrong"  # counted towards the lock
+    LOCKED = "locked"  # locked (now or before): the code was not evaluated, or was the fifth wrong one
+    NOT_EVALUATED = "not-evaluated"  # every remaining try is being checked by parallel requests: try again
 
 
 class ShareState(enum.Enum):
@@ -50,6 +62,10 @@ class IssuedShare:
     @property
     def display_code(self) -> str:
         return format_code(self.code)
+
+    @property
+    def display_reference(self) -> str:
+        return format_code(self.share.reference)
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -73,8 +89,30 @@ def format_code(code: str) -> str:
 
 
 def normalise_code(typed: str) -> str:
-    """Accept what people type: any case, with spaces or dashes."""
-    return "".join(ch for ch in typed.upper() if ch.isascii() and ch.isalnum())[: CODE_LENGTH * 2]
+    """Accept what people type: any case, with spaces or dashes (the same for codes and references)."""
+    return "".join(ch for ch in (typed or "").upper() if ch.isascii() and ch.isalnum())[: CODE_LENGTH * 2]
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def _unused_reference() -> str:
+    """A reference no share has yet (31^8 ≈ 8.5e11 of them, so the loop almost never turns twice; the unique
+    constraint is the backstop)."""
+    while True:
+        reference = new_reference()
+        taken = db.session.execute(db.select(Share.id).filter_by(reference=reference)).first()
+        if taken is None:
+            return reference
+
+
+def find_by_reference(typed: str) -> Share | None:
+    """The share with this reference, however it was typed; None for anything not shaped like one."""
+    reference = normalise_code(typed)
+    if len(reference) != REFERENCE_LENGTH or not set(reference) <= set(CODE_ALPHABET):
+        return None
+    return db.session.execute(db.select(Share).filter_by(reference=reference)).scalar_one_or_none()
 
 
 def _code_key() -> bytes:
@@ -105,6 +143,7 @@ def create_share(
     share = Share(
         person_id=person.id,
         token_hash=token_hash,
+        reference=_unused_reference(),
         code_hash=hash_code(token_hash, code),
         snapshot_sealed=b"",
         created_at=now,
@@ -161,17 +200,51 @@ def refresh_missing_report(person: Person, report: dict[str, Any]) -> int:
     return count
 
 
-def register_wrong_code(share: Share) -> bool:
-    """Count a wrong code atomically (two officers typing at once both count); True once locked."""
-    db.session.execute(db.update(Share).where(Share.id == share.id).values(failed_attempts=Share.failed_attempts + 1))
-    db.session.flush()
-    db.session.refresh(share)
-    locked = share.failed_attempts >= MAX_WRONG_CODES
-    if locked and share.locked_at is None:
-        share.locked_at = utcnow()
-        share.snapshot_sealed = b""  # a locked share never opens again: keep no copy of the record
+def check_code(share: Share, typed: str) -> CodeCheck:
+    """Check a typed code against the share's lock, race-free (security.md B19).
+
+    A try is claimed before the code is evaluated, with a compare-and-swap on the attempt counter
+    (UPDATE ... SET failed_attempts = failed_attempts + 1 WHERE failed_attempts < 5 AND not locked): the
+    database serialises these updates on the row (PostgreSQL re-checks the WHERE after waiting for the row
+    lock; SQLite takes its write lock), so however many requests arrive at once, at most five codes are ever
+    evaluated, and none once the share is locked. A right code gives its try back; a wrong one keeps it, and
+    the fifth wrong one locks the share and drops the sealed copy.
+    """
+    share_id = share.id
+    db.session.commit()  # end any read transaction, so SQLite's write lock is waited for, not refused
+    claimed = db.session.execute(
+        db.update(Share)
+        .where(Share.id == share_id, Share.failed_attempts < MAX_WRONG_CODES, Share.locked_at.is_(None))
+        .values(failed_attempts=Share.failed_attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
-    return locked
+    if not claimed:
+        db.session.refresh(share)
+        return CodeCheck.LOCKED if share.locked_at is not None else CodeCheck.NOT_EVALUATED
+    if code_matches(share, typed):
+        db.session.execute(
+            db.update(Share)
+            .where(Share.id == share_id)
+            .values(failed_attempts=Share.failed_attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        db.session.refresh(share)
+        return CodeCheck.ACCEPTED
+    db.session.execute(
+        db.update(Share)
+        .where(Share.id == share_id, Share.failed_attempts >= MAX_WRONG_CODES, Share.locked_at.is_(None))
+        .values(locked_at=utcnow(), snapshot_sealed=b"", pdf_sealed=None)  # a locked share keeps no copy
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(share)
+    return CodeCheck.LOCKED if share.locked_at is not None else CodeCheck.WRONG
+
+
+def tries_left(share: Share) -> int:
+    return max(0, MAX_WRONG_CODES - share.failed_attempts)
 
 
 def end_share(share: Share, reason: str = "revoked") -> None:
@@ -180,6 +253,7 @@ def end_share(share: Share, reason: str = "revoked") -> None:
         share.revoked_at = utcnow()
         share.end_reason = reason
     share.snapshot_sealed = b""
+    share.pdf_sealed = None
     db.session.commit()
 
 
@@ -193,6 +267,7 @@ def end_all_shares(person: Person, reason: str) -> int:
             share.revoked_at = utcnow()
             share.end_reason = reason
         share.snapshot_sealed = b""
+        share.pdf_sealed = None
     db.session.commit()
     return count
 
@@ -202,8 +277,9 @@ def drop_expired_snapshots(person: Person) -> None:
     now = utcnow()
     changed = False
     for share in shares_of(person):
-        if share.snapshot_sealed and state_of(share, now) is not ShareState.ACTIVE:
+        if (share.snapshot_sealed or share.pdf_sealed) and state_of(share, now) is not ShareState.ACTIVE:
             share.snapshot_sealed = b""
+            share.pdf_sealed = None
             changed = True
     if changed:
         db.session.commit()

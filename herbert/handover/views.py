@@ -17,7 +17,7 @@ from herbert.audit import events_for_person, record_event
 from herbert.auth.guard import login_required, safe_next
 from herbert.auth.limits import account_password_limits
 from herbert.extensions import db
-from herbert.handover import export, form_facts, missing, police_pdf, shares, snapshot, stepup
+from herbert.handover import export, form_facts, missing, police_pdf, share_messages, shares, snapshot, stepup
 from herbert.handover.forms import (
     ButtonForm,
     ClothingForm,
@@ -33,7 +33,7 @@ from herbert.handover.forms import (
 )
 from herbert.handover.importer import import_package
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
-from herbert.links import public_url_for
+from herbert.links import police_address, public_url_for
 from herbert.models import MissingReport, Person
 from herbert.pdf import PdfError
 from herbert.records import store
@@ -351,18 +351,25 @@ def create_share(person_id: str):
         return redirect(url_for("handover.shares_page", person_id=person.id))
     if not form.validate_on_submit() or not stepup.confirm(form):
         return _render_ready(person, _share_form(person, form))
+    g.secret_accepted = True  # the password was right: this must not use up the per-account allowance
     hours = int(form.hours.data or shares.DEFAULT_HOURS)
     source = form.source.data or snapshot.default_source(person)
     issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
     record_event("share.create", person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
     link = public_url_for("police.open_share", token=issued.token)
     qr = segno.make(link, error="m")
+    address = police_address()
     return render_template(
         "handover/share_created.html",
         person=person,
         share=issued.share,
         link=link,
         code=issued.display_code,
+        reference=issued.display_reference,
+        police_address=address,
+        messages=share_messages.messages(address, issued.display_reference, issued.display_code, link),
+        spelt_out=share_messages.spelt_out,
+        read_out=share_messages.read_out(address, issued.display_reference, issued.display_code),
         qr_svg=qr.svg_data_uri(scale=5, border=2, dark="#0b0c0c", light="#ffffff"),
         hours=hours,
     )

@@ -84,10 +84,13 @@ def test_share_then_police_view_then_found(carer, client_request):
     police = carer.app.test_client()
     response = police_open(police, link, code)
     assert response.status_code == 303
-    view = police.get(link.replace("http://localhost", ""))
+    form_path = response.location
+    assert re.fullmatch(r"/police/form/[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}", form_path)
+    assert police.get(link.replace("http://localhost", "")).location == form_path  # the link leads there too
+    view = police.get(form_path)
     body = " ".join(page(view).get_text().split())
     assert "Ada Canary-Example" in body and "Towards the canal" in body and "Navy anorak" in body
-    photo = police.get(link.replace("http://localhost", "") + "/photos/1.jpg")
+    photo = police.get(form_path + "/photos/1.jpg")
     assert photo.status_code == 200 and photo.data.startswith(b"\xff\xd8")
     # The session marker holds no personal data.
     from herbert.models import WebSession
@@ -98,7 +101,7 @@ def test_share_then_police_view_then_found(carer, client_request):
 
     # Details added after sharing reach police with the link.
     carer.post(f"/people/{carer.person_id}/missing/clothing", {"clothing_today": "Blue cardigan"})
-    assert "Blue cardigan" in text_of(police.get(link.replace("http://localhost", "")))
+    assert "Blue cardigan" in text_of(police.get(form_path))
 
     # Found: every share ends (410), status goes back, section J offered prefilled.
     found = carer.client.get(f"/people/{carer.person_id}/found")
@@ -112,6 +115,7 @@ def test_share_then_police_view_then_found(carer, client_request):
     response = carer.client.post(f"/people/{carer.person_id}/found", data=data)
     assert response.status_code == 302
     assert police.get(link.replace("http://localhost", "")).status_code == 410
+    assert police.get(form_path).status_code == 410
     offer = carer.client.get(response.location)
     soup = page(offer)
     assert soup.find("input", {"name": "where_found"})["value"] == "By the canal lock"

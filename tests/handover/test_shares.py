@@ -90,13 +90,16 @@ def test_expiry_with_the_clock_gives_410(carer):
     report_missing(carer)
     link, code, _ = create_share(carer, hours="24")
     police = carer.app.test_client()
-    assert police_open(police, link, code).status_code == 303
+    form_path = police_open(police, link, code).location
+    assert police.get(form_path + "/photos/1.jpg").status_code == 200
     clock.freeze(clock.utcnow() + timedelta(hours=24, seconds=1))
     response = police.get(path_of(link))
     assert response.status_code == 410
     assert "has ended" in text_of(response) and "ask the family or carer" in text_of(response)
     assert_police_headers(response)
-    assert police.get(path_of(link) + "/photos/1.jpg").status_code == 404
+    # The access marker ended with the share: the form's address goes back to the entry page, the photo is gone.
+    assert police.get(form_path).location.startswith("/police?reference=")
+    assert police.get(form_path + "/photos/1.jpg").status_code == 404
 
 
 def test_revoke_gives_410_and_is_audited(carer):
@@ -156,27 +159,34 @@ def test_police_pages_send_no_referrer_noindex_no_store(carer, client_request):
     client_request.check(code_page)
     opened = police_open(police, link, code)
     assert_police_headers(opened)
-    view = police.get(path_of(link))
+    form_path = opened.location
+    view = police.get(form_path)
     assert_police_headers(view)
     client_request.check(view)
-    assert_police_headers(police.get(path_of(link) + "/photos/1.jpg"))
+    assert_police_headers(police.get(form_path + "/photos/1.jpg"))
     assert_police_headers(police.get("/police/share/" + secrets.token_urlsafe(32)))
-    pdf = police.get(path_of(link) + "/form.pdf")
+    entry = police.get("/police")
+    assert_police_headers(entry)
+    client_request.check(entry)
+    pdf = police.get(form_path + "/form.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert_police_headers(pdf)
-    export = police.get(path_of(link) + "/export.zip")
+    export = police.get(form_path + "/export.zip")
     assert export.status_code == 200 and export.data.startswith(b"PK")
     assert_police_headers(export)
 
 
 def test_police_need_the_code_for_every_part(carer):
     report_missing(carer)
-    link, _code, _ = create_share(carer)
+    link, _code, created = create_share(carer)
+    reference = created.find(id="share-reference").text.strip()
     stranger = carer.app.test_client()
     for suffix in ("/photos/1.jpg", "/export.zip", "/form.pdf"):
-        assert stranger.get(path_of(link) + suffix).status_code == 404
-    body = BeautifulSoup(stranger.get(path_of(link)).data, "html.parser").get_text()
-    assert "Ada" not in body
+        assert stranger.get(f"/police/form/{reference}{suffix}").status_code == 404
+    assert stranger.get(f"/police/form/{reference}").location == f"/police?reference={reference}"
+    for path in (path_of(link), f"/police?reference={reference}"):
+        body = BeautifulSoup(stranger.get(path).data, "html.parser").get_text()
+        assert "Ada" not in body
 
 
 @pytest.mark.parametrize(
