@@ -11,7 +11,9 @@ from herbert.audit import record_event, verify_chain
 from herbert.extensions import db
 from herbert.handover import export, police_pdf, schema, snapshot
 from herbert.handover.importer import import_package
+from herbert.handover.share_messages import footer_line
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
+from herbert.links import police_address
 from herbert.models import Person, User
 from herbert.pdf import PdfError
 
@@ -54,7 +56,7 @@ def export_command(person_id: str, outfile: Path) -> None:
     except PdfError:
         pdf = None
         click.echo("The PDF could not be made; the package has no PDF.", err=True)
-    package = export.build_package(content, pdf)
+    package = export.build_package(content, pdf, footer_line(police_address()))
     if str(outfile) == "-":
         sys.stdout.buffer.write(package)
     else:

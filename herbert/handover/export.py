@@ -164,8 +164,9 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, compress: bool = True
     archive.writestr(info, data)
 
 
-def build_package(content: PackageContent, pdf: bytes | None) -> bytes:
-    """The zip's bytes, built in a BytesIO (nothing personal touches the disk)."""
+def build_package(content: PackageContent, pdf: bytes | None, police_line: str = "") -> bytes:
+    """The zip's bytes, built in a BytesIO (nothing personal touches the disk). police_line: where police open
+    the form online (herbert.handover.share_messages.footer_line), added to the README."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         body = json.dumps(envelope(content), ensure_ascii=False, indent=2, sort_keys=True)
@@ -175,7 +176,8 @@ def build_package(content: PackageContent, pdf: bytes | None) -> bytes:
             _add(archive, PDF_NAME, pdf, compress=False)
         for photo in content.photos:
             _add(archive, photo.file, photo.jpeg, compress=False)  # JPEGs do not compress further
-        _add(archive, README_NAME, README.encode("utf-8"))
+        readme = README + (f"\n{police_line}\n" if police_line else "")
+        _add(archive, README_NAME, readme.encode("utf-8"))
     return buffer.getvalue()
 
 

@@ -21,7 +21,7 @@ from herbert.audit import record_event
 from herbert.auth.limits import police_reference_limits, share_code_limits
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
-from herbert.handover import export, missing, police_pdf, shares, view_rows
+from herbert.handover import export, missing, police_pdf, share_messages, shares, view_rows
 from herbert.handover.clients import describe_client
 from herbert.handover.forms import AccessCodeForm, ButtonForm, PoliceEntryForm
 from herbert.handover.shares import CodeCheck, ShareState
@@ -242,7 +242,11 @@ def photo(reference: str, number: int):
     return response
 
 
-def _render_share_pdf(content: export.PackageContent, snap: dict) -> bytes | None:
+def _police_line(share: Share) -> str:
+    return share_messages.footer_line(police_address(), shares.format_code(share.reference))
+
+
+def _render_share_pdf(share: Share, content: export.PackageContent, snap: dict) -> bytes | None:
     """The police PDF of what was shared, or None when rendering failed (already logged by herbert.pdf)."""
     try:
         return police_pdf.render(
@@ -250,6 +254,7 @@ def _render_share_pdf(content: export.PackageContent, snap: dict) -> bytes | Non
             content.pdf_photos(),
             version_label=_label(snap.get("source", "")),
             missing_report=content.missing_report,
+            police_line=_police_line(share),
         )
     except PdfError:
         return None
@@ -259,7 +264,7 @@ def _render_share_pdf(content: export.PackageContent, snap: dict) -> bytes | Non
 def pdf(reference: str):
     share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)
-    document = _render_share_pdf(content, snap)
+    document = _render_share_pdf(share, content, snap)
     if document is None:
         abort(503)
     record_event("share.pdf", person_id=share.person_id, detail=f"share {share.id}")
@@ -270,10 +275,10 @@ def pdf(reference: str):
 def export_package(reference: str):
     share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)
-    document = _render_share_pdf(content, snap)  # the package still goes out without a PDF if rendering fails
+    document = _render_share_pdf(share, content, snap)  # the package still goes out without a PDF if rendering fails
     record_event("share.export", person_id=share.person_id, detail=f"share {share.id}")
     return send_file(
-        io.BytesIO(export.build_package(content, document)),
+        io.BytesIO(export.build_package(content, document, _police_line(share))),
         mimetype="application/zip",
         as_attachment=True,
         download_name=export.download_name(),

@@ -12,9 +12,11 @@ def render(
     *,
     version_label: str,
     missing_report: dict[str, Any] | None,
+    police_line: str = "",
 ) -> bytes:
-    """PDF bytes; raises herbert.pdf.PdfError (or PdfTimeout) when it cannot be made."""
-    meta = {"version_label": version_label, "generated_at": missing.uk_now()}
+    """PDF bytes; raises herbert.pdf.PdfError (or PdfTimeout) when it cannot be made. police_line: the footer's
+    line telling police where to open the form online (the default names /police without a reference)."""
+    meta = {"version_label": version_label, "generated_at": missing.uk_now(), "police_line": police_line}
     render_police_pdf = getattr(pdf, "render_police_pdf", None)
     if render_police_pdf is None:  # herbert.pdf not finished yet: callers already handle PdfError
         raise pdf.PdfError("the police PDF is not available")

@@ -50,3 +50,16 @@ def messages(police_address: str, reference: str, code: str, link: str) -> Share
         link_only=Message(f"{SUBJECT}: {link} (the access code will come separately)"),
         both=Message(f"{SUBJECT}: {link} Access code: {code}. Or {read_out(police_address, reference, code)}."),
     )
+
+
+def footer_line(police_address: str, reference: str | None = None) -> str:
+    """The police line of the PDF footer and the export README (never the code: it is not stored)."""
+    if reference:
+        return (
+            f"Police: open this form online at {police_address} with reference {reference} "
+            "and the access code from the family or carer."
+        )
+    return (
+        f"Police: the family or carer can share this form online. Go to {police_address} "
+        "and enter the reference and access code they give you."
+    )

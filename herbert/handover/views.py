@@ -419,7 +419,7 @@ def export_record(person_id: str):
             )
         except PdfError:
             pdf = None  # the data still goes out; the package says so by having no PDF
-        package = export.build_package(content, pdf)
+        package = export.build_package(content, pdf, share_messages.footer_line(police_address()))
         record_event("export", person_id=person.id, detail=f"{len(content.photos)} photos")
         return send_file(
             io.BytesIO(package), mimetype="application/zip", as_attachment=True, download_name=export.download_name()

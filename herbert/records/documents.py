@@ -195,6 +195,7 @@ class Header:
     version_label: str
     dates_line: str
     draft: bool
+    police_line: str = ""  # the second footer line: where police open a share online
 
 
 def make_header(document: registry.Document, photos: list[PrintedPhoto], meta: Mapping[str, Any]) -> Header:
@@ -216,7 +217,15 @@ def make_header(document: registry.Document, photos: list[PrintedPhoto], meta: M
             f"Printed: {_long_date(generated)}"
         ),
         draft=is_draft(meta),
+        police_line=printable(meta.get("police_line") or _police_line()),
     )
+
+
+def _police_line() -> str:
+    from herbert.handover.share_messages import footer_line
+    from herbert.links import police_address
+
+    return footer_line(police_address())
 
 
 def is_draft(meta: Mapping[str, Any]) -> bool:
