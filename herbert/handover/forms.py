@@ -1,6 +1,6 @@
 """Forms for the missing-now pages, sharing, export, import, found and the police access code (GOV.UK wording)."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -123,11 +123,17 @@ class LastSeenForm(FlaskForm):
     last_seen_time = StringField(
         "Time last seen",
         widget=GovTextInput(),
-        description="For example, 14:30 or 2:30pm",
+        description="For example, 14:30 or 2:30pm. Your best guess is fine.",
         validators=[InputRequired(message="Enter the time they were last seen"), TimeOfDay("the time last seen")],
     )
     last_seen_where = _long("Where they were last seen", "An address or a description of the place")
     seen_by = _text("Who saw them last")
+
+    def validate_last_seen_time(self, field: StringField) -> None:
+        """A last-seen time later than now is a typing slip (pm for am, tomorrow's date): say so."""
+        seen = combine(self.last_seen_date.data, field.data)
+        if seen and datetime.fromisoformat(seen) > missing.uk_now() + timedelta(minutes=5):
+            raise ValidationError("The time last seen must be now or in the past")
     direction = _text("Which way they were going", "For example, towards the town centre")
     said_going_to = _long("Anything they said they were going to do", "For example, “going to work” or “going home”")
 

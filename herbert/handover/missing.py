@@ -4,7 +4,7 @@ The report is a small JSON dict saved page by page; only when it was opened and 
 plaintext columns. Opening a report marks the person "missing"; closing it puts their status back.
 """
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,8 @@ UK = ZoneInfo("Europe/London")
 
 # The keys a report may hold (anything else is dropped), in the order police read them.
 REPORT_KEYS = (
-    "last_seen_at",  # "YYYY-MM-DDTHH:MM", UK local time
+    "last_seen_at",  # "YYYY-MM-DDTHH:MM", UK local time: what the carer says, never a button press
+    "reported_at",  # "YYYY-MM-DDTHH:MM", UK local time: when the report was made (set by the service)
     "last_seen_where",
     "seen_by",
     "direction",
@@ -60,6 +61,7 @@ SEARCHES = {
 }
 LABELS = {
     "last_seen_at": "Last seen",
+    "reported_at": "Reported missing",
     "last_seen_where": "Where they were last seen",
     "seen_by": "Who saw them last",
     "direction": "Direction of travel",
@@ -121,6 +123,8 @@ def save_report(person: Person, user_id: int | None, answers: dict[str, Any]) ->
     else:
         current = load_report(person, report)
     current.update(_clean(answers))
+    if opened:
+        current["reported_at"] = uk_now().isoformat(timespec="minutes")  # recorded once, by the service
     report.report_sealed = store.seal_for(person, TABLE, report.id, PART, current)
     person.status = "missing"
     person.updated_at = utcnow()
@@ -175,8 +179,55 @@ def display_time(value: str | None) -> str:
     moment = parse_local(value)
     if moment is None:
         return ""
+    return f"{moment:%A} {moment.day} {moment:%B %Y} at {clock_text(moment)}"
+
+
+# Quick picks on the last-seen page: they fill the date and time boxes for the carer to check; nothing is saved
+# until the carer saves the page, so a button press is never recorded as the time they were last seen.
+QUICK_PICKS = {"0": "Now", "30": "About 30 minutes ago", "60": "About an hour ago", "120": "About 2 hours ago"}
+
+
+def quick_pick_time(minutes_ago: str) -> datetime | None:
+    """UK wall-clock time for a quick pick ("60" → about an hour ago, to the 5 minutes), None if unknown."""
+    if minutes_ago not in QUICK_PICKS:
+        return None
+    moment = uk_now().replace(second=0, microsecond=0) - timedelta(minutes=int(minutes_ago))
+    if minutes_ago != "0":
+        moment -= timedelta(minutes=moment.minute % 5)
+    return moment
+
+
+def clock_text(moment: datetime) -> str:
+    """ "2:30pm" """
     hour = moment.strftime("%I").lstrip("0") or "12"
-    return f"{moment:%A} {moment.day} {moment:%B %Y} at {hour}:{moment:%M}{moment.strftime('%p').lower()}"
+    return f"{hour}:{moment:%M}{moment.strftime('%p').lower()}"
+
+
+def short_moment(value: str | None, today: date | None = None) -> str:
+    """ "2:30pm" today, "2:30pm yesterday", else "2:30pm on Tuesday 4 March 2025" (from a stored local time)."""
+    moment = parse_local(value)
+    if moment is None:
+        return ""
+    today = today or uk_now().date()
+    if moment.date() == today:
+        return clock_text(moment)
+    if moment.date() == today - timedelta(days=1):
+        return f"{clock_text(moment)} yesterday"
+    return f"{clock_text(moment)} on {moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def seen_and_reported(report: dict[str, Any], today: date | None = None) -> str:
+    """ "Last seen 2:30pm · reported 8:21pm" (either half left out when it is not known)."""
+    parts = []
+    if report.get("last_seen_at"):
+        parts.append(f"Last seen {short_moment(report['last_seen_at'], today)}")
+    if report.get("reported_at"):
+        parts.append(
+            f"reported {short_moment(report['reported_at'], today)}"
+            if parts
+            else f"Reported {short_moment(report['reported_at'], today)}"
+        )
+    return " · ".join(parts)
 
 
 def report_rows(report: dict[str, Any], photo_captions: dict[str, str] | None = None) -> list[tuple[str, str]]:
@@ -186,7 +237,7 @@ def report_rows(report: dict[str, Any], photo_captions: dict[str, str] | None = 
         value = report.get(key)
         if value in (None, "", []):
             continue
-        if key in ("last_seen_at", "police_called_at", "found_at"):
+        if key in ("last_seen_at", "reported_at", "police_called_at", "found_at"):
             text = display_time(value)
         elif key == "items_carried":
             text = ", ".join(ITEMS.get(item, item) for item in value)

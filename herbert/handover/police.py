@@ -21,7 +21,7 @@ from herbert.audit import record_event
 from herbert.auth.limits import police_reference_limits, share_code_limits
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
-from herbert.handover import export, missing, police_pdf, share_messages, shares, view_rows
+from herbert.handover import export, missing, police_pdf, police_view, share_messages, shares, view_rows
 from herbert.handover.clients import describe_client
 from herbert.handover.forms import AccessCodeForm, ButtonForm, PoliceEntryForm
 from herbert.handover.shares import CodeCheck, ShareState
@@ -34,6 +34,11 @@ bp = Blueprint("police", __name__, url_prefix="/police")
 
 ACCESS = "police_access"  # session key: {share id: ISO time the access ends}
 ACCESS_MINUTES = 30
+
+
+@bp.app_template_filter("human_date")
+def human_date_filter(value: object) -> str:
+    return police_view.human_date(value)
 
 
 @bp.before_request
@@ -95,7 +100,6 @@ NOT_RIGHT = (
     "The reference or access code is not right. Check both with the family or carer. "
     "After 5 wrong codes the share locks and they need to make a new one."
 )
-BUSY = "The access code could not be checked just now. Enter it again."
 
 
 def _ended_page(state: ShareState):
@@ -143,13 +147,10 @@ def enter():
                 if outcome is CodeCheck.ACCEPTED:
                     return _accepted(share)
                 _count_wrong(share, outcome)
-                if outcome is CodeCheck.NOT_EVALUATED:
-                    form.code.errors = [BUSY]
             elif shares.code_matches(share, form.code.data):
                 # Only someone holding the right code learns that the share ended or locked.
                 return _locked_page() if state is ShareState.LOCKED else _ended_page(state)
-        if not form.code.errors:
-            form.reference.errors = [NOT_RIGHT]
+        form.reference.errors = [NOT_RIGHT]
     return render_template(
         "police/enter.html", title="Open a Herbert Protocol form", form=form, police_address=police_address()
     )
@@ -172,14 +173,11 @@ def open_share(token: str):
         _count_wrong(share, outcome)
         if outcome is CodeCheck.LOCKED:
             return _locked_page()
-        if outcome is CodeCheck.NOT_EVALUATED:
-            form.code.errors = [BUSY]
-        else:
-            left = shares.tries_left(share)
-            form.code.errors = [
-                f"The access code is not right. Check it with the family or carer. {left} "
-                f"{'try' if left == 1 else 'tries'} left before the share locks."
-            ]
+        left = shares.tries_left(share)
+        form.code.errors = [
+            f"The access code is not right. Check it with the family or carer. {left} "
+            f"{'try' if left == 1 else 'tries'} left before the share locks."
+        ]
     return render_template("police/code.html", title="Enter the access code", form=form, token=token)
 
 
@@ -206,12 +204,15 @@ def view(reference: str):
     if share is None:
         return stop
     snap = _snapshot_or_stop(share)
+    sheet = police_view.grab_sheet(snap, missing.uk_now().date())
+    known_as = f", answers to {sheet.preferred_name}" if sheet.preferred_name else ""
     return render_template(
         "police/view.html",
-        title="Herbert Protocol form",
+        title=f"{sheet.name}{known_as}: Herbert Protocol form",
         reference=shares.format_code(share.reference),
         share=share,
         snap=snap,
+        sheet=sheet,
         sections=view_rows.document_rows(snap.get("document", {})),
         report_rows=missing.report_rows(snap.get("missing_report") or {}, _captions(snap)),
         photos=snap.get("photos", []),

@@ -39,7 +39,7 @@ def missing_report_schema() -> dict[str, Any]:
         properties[key] = listed
     properties["items_carried"] = {"type": "array", "maxItems": 20, "items": {"enum": list(missing.ITEMS)}}
     properties["searches_done"] = {"type": "array", "maxItems": 20, "items": {"enum": list(missing.SEARCHES)}}
-    for key in ("last_seen_at", "police_called_at", "found_at"):
+    for key in ("last_seen_at", "reported_at", "police_called_at", "found_at"):
         properties[key] = {"type": "string", "pattern": r"^$|^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$"}
     return {"type": "object", "additionalProperties": False, "properties": properties}
 

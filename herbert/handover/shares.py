@@ -41,7 +41,6 @@ class CodeCheck(enum.Enum):
     ACCEPTED = "accepted"
     WRONG = "wrong"  # counted towards the lock
     LOCKED = "locked"  # locked (now or before): the code was not evaluated, or was the fifth wrong one
-    NOT_EVALUATED = "not-evaluated"  # every remaining try is being checked by parallel requests: try again
 
 
 class ShareState(enum.Enum):
@@ -203,43 +202,36 @@ def refresh_missing_report(person: Person, report: dict[str, Any]) -> int:
 def check_code(share: Share, typed: str) -> CodeCheck:
     """Check a typed code against the share's lock, race-free (security.md B19).
 
-    A try is claimed before the code is evaluated, with a compare-and-swap on the attempt counter
-    (UPDATE ... SET failed_attempts = failed_attempts + 1 WHERE failed_attempts < 5 AND not locked): the
-    database serialises these updates on the row (PostgreSQL re-checks the WHERE after waiting for the row
-    lock; SQLite takes its write lock), so however many requests arrive at once, at most five codes are ever
-    evaluated, and none once the share is locked. A right code gives its try back; a wrong one keeps it, and
-    the fifth wrong one locks the share and drops the sealed copy.
+    Every check runs inside one short transaction that first takes the share row's write lock with a
+    conditional UPDATE (... WHERE failed_attempts < 5 AND locked_at IS NULL): PostgreSQL holds the row lock
+    until commit and re-checks the WHERE after waiting for it; SQLite takes its database write lock. So checks
+    of one share run one after another, each seeing the count the previous one left: however many requests
+    arrive at once, at most five wrong codes are ever evaluated, the fifth locks the share (and drops the
+    sealed copies), and no code is evaluated, right or wrong, once it is locked. The check itself is one HMAC,
+    so the lock is held for microseconds.
     """
     share_id = share.id
     db.session.commit()  # end any read transaction, so SQLite's write lock is waited for, not refused
     claimed = db.session.execute(
         db.update(Share)
         .where(Share.id == share_id, Share.failed_attempts < MAX_WRONG_CODES, Share.locked_at.is_(None))
-        .values(failed_attempts=Share.failed_attempts + 1)
+        .values(failed_attempts=Share.failed_attempts)  # changes nothing; takes the row's lock
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     if not claimed:
-        db.session.refresh(share)
-        return CodeCheck.LOCKED if share.locked_at is not None else CodeCheck.NOT_EVALUATED
-    if code_matches(share, typed):
-        db.session.execute(
-            db.update(Share)
-            .where(Share.id == share_id)
-            .values(failed_attempts=Share.failed_attempts - 1)
-            .execution_options(synchronize_session=False)
-        )
         db.session.commit()
         db.session.refresh(share)
+        return CodeCheck.LOCKED
+    db.session.refresh(share)  # the count as the previous check left it (we hold the lock now)
+    if code_matches(share, typed):
+        db.session.commit()
         return CodeCheck.ACCEPTED
-    db.session.execute(
-        db.update(Share)
-        .where(Share.id == share_id, Share.failed_attempts >= MAX_WRONG_CODES, Share.locked_at.is_(None))
-        .values(locked_at=utcnow(), snapshot_sealed=b"", pdf_sealed=None)  # a locked share keeps no copy
-        .execution_options(synchronize_session=False)
-    )
+    share.failed_attempts += 1
+    if share.failed_attempts >= MAX_WRONG_CODES:
+        share.locked_at = utcnow()
+        share.snapshot_sealed = b""  # a locked share never opens again: keep no copy of the record
+        share.pdf_sealed = None
     db.session.commit()
-    db.session.refresh(share)
     return CodeCheck.LOCKED if share.locked_at is not None else CodeCheck.WRONG
 
 

@@ -103,6 +103,17 @@ def handover_panel(person: Any) -> dict[str, Any]:
     }
 
 
+@bp.app_template_global("missing_since")
+def missing_since(person: Any) -> str:
+    """ "2:30pm" / "2:30pm yesterday": when an open report says they were last seen ("" when not missing)."""
+    row = db.session.get(Person, person if isinstance(person, str) else person.id)
+    report_row = missing.open_report(row) if row is not None else None
+    if report_row is None:
+        return ""
+    report = missing.load_report(row, report_row)
+    return missing.short_moment(report.get("last_seen_at") or report.get("reported_at"))
+
+
 @bp.app_template_global("once_per_page")
 def once_per_page(key: str) -> bool:
     """True the first time a template asks for `key` in this request (e.g. the 999 guidance above a list)."""
@@ -167,17 +178,26 @@ def start(person_id: str):
 @bp.route("/people/<person_id>/missing/last-seen", methods=["GET", "POST"])
 @login_required
 def last_seen(person_id: str):
+    """When and where last seen. The time starts empty and is required: it is what the carer says. The quick
+    picks ("Now", "About an hour ago") only fill the boxes for the carer to check; nothing is saved until
+    they save the page, and the time the report was made is recorded separately (missing.save_report)."""
     person = _person(person_id)
     report = missing.load_report(person, missing.open_report(person))
     form = LastSeenForm()
+    filled = None
     if request.method == "GET":
-        seen = missing.parse_local(report.get("last_seen_at")) or missing.uk_now()
-        fill_date(form.last_seen_date, seen.date())
-        form.last_seen_time.data = seen.strftime("%H:%M")
+        seen = missing.parse_local(report.get("last_seen_at"))
+        if seen is not None:
+            fill_date(form.last_seen_date, seen.date())
+            form.last_seen_time.data = missing.clock_text(seen)
         form.last_seen_where.data = report.get("last_seen_where", form_facts.home_address(_working_document(person)))
         for name in ("seen_by", "direction", "said_going_to"):
             getattr(form, name).data = report.get(name, "")
-    if form.validate_on_submit():
+    elif (pick := missing.quick_pick_time(request.form.get("quick_pick", ""))) is not None:
+        fill_date(form.last_seen_date, pick.date())
+        form.last_seen_time.data = missing.clock_text(pick)
+        filled = missing.display_time(pick.isoformat(timespec="minutes"))
+    elif form.validate_on_submit():
         _save(
             person,
             {
@@ -189,7 +209,14 @@ def last_seen(person_id: str):
             },
         )
         return redirect(_next_after("last-seen", person.id))
-    return render_template("handover/last_seen.html", form=form, person=person, page_number=1)
+    return render_template(
+        "handover/last_seen.html",
+        form=form,
+        person=person,
+        page_number=1,
+        quick_picks=missing.QUICK_PICKS,
+        filled=filled,
+    )
 
 
 @bp.route("/people/<person_id>/missing/clothing", methods=["GET", "POST"])
@@ -294,6 +321,7 @@ def _render_ready(person: Person, form: ShareForm, status: int = 200):
             report=report,
             report_open=report_row is not None,
             rows=missing.report_rows(report, _photo_captions(person)) if report else [],
+            seen_and_reported=missing.seen_and_reported(report) if report else "",
             step_up=stepup.needs_step_up(),
             needs_code=stepup.needs_code(),
             live_shares=[s for s in panel["shares"] if s["state"] == "active"],

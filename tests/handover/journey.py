@@ -1,5 +1,7 @@
 """Shared steps of the handover tests: a person with answers and photos, reporting missing, sharing, police opening."""
 
+from datetime import timedelta
+
 from bs4 import BeautifulSoup
 from photo_samples import jpeg
 
@@ -53,15 +55,20 @@ def text_of(response) -> str:
     return " ".join(page(response).get_text().split())
 
 
-def report_missing(carer, **extra) -> None:
-    """Page 1 with its defaults, then straight to sharing."""
+def report_missing(carer, seen_at=None, **extra) -> None:
+    """Page 1 with its defaults and the time the carer says they were last seen (default: 10 minutes ago,
+    typed in the boxes), then straight to sharing."""
+    from herbert.handover import missing
+
+    seen = seen_at or missing.uk_now() - timedelta(minutes=10)
     form = page(carer.client.get(f"/people/{carer.person_id}/missing/last-seen"))
     data = {
         field["name"]: field.get("value", "")
         for field in form.select("input[name]")
         if field["type"] not in ("submit", "checkbox", "radio")
     }
-    data["last_seen_date"] = [i.get("value", "") for i in form.select("input[name=last_seen_date]")]
+    data["last_seen_date"] = [str(seen.day), str(seen.month), str(seen.year)]
+    data["last_seen_time"] = seen.strftime("%H:%M")
     data["last_seen_where"] = form.find("textarea", {"name": "last_seen_where"}).text.strip()
     data.update(extra)
     data["action"] = "share"

@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from pypdf import PdfReader
 
@@ -16,19 +16,20 @@ from .journey import GUIDANCE, PASSWORD, create_share, page, police_open, report
 
 
 def test_report_missing_defaults_save_and_guidance(carer):
-    before = missing.uk_now()
     response = carer.client.get(f"/people/{carer.person_id}/missing/last-seen")
-    after = missing.uk_now()
     body = text_of(response)
     assert GUIDANCE in body
     soup = page(response)
     assert "1 High Street" in soup.find("textarea", {"name": "last_seen_where"}).text
-    # Defaults to now: the page may have been made in the minute before the clock was read again.
-    defaults = {before.strftime("%H:%M"), after.strftime("%H:%M")}
-    assert soup.find("input", {"name": "last_seen_time"})["value"] in defaults
-    # Only "when last seen" is required.
+    # The date and time last seen start empty: they are what the carer says, never "now" by default.
+    assert soup.find("input", {"name": "last_seen_time"}).get("value", "") == ""
+    assert all(not box.get("value") for box in soup.select("input[name=last_seen_date]"))
+    # Both are required.
     empty = carer.post(f"/people/{carer.person_id}/missing/last-seen", {"last_seen_time": "", "action": "continue"})
-    assert empty.status_code == 200 and "Enter the date they were last seen" in text_of(empty)
+    assert empty.status_code == 200
+    assert "Enter the date they were last seen" in text_of(empty) and "Enter the time they were last seen" in text_of(
+        empty
+    )
     report_missing(carer, seen_by="Neighbour")
     with carer.app.app_context():
         person = carer.person()
@@ -37,6 +38,56 @@ def test_report_missing_defaults_save_and_guidance(carer):
         assert report["seen_by"] == "Neighbour" and report["last_seen_where"].startswith("1 High Street")
         row = db.session.execute(db.select(MissingReport)).scalar_one()
         assert b"Neighbour" not in row.report_sealed  # sealed with the person's key
+
+
+def test_quick_picks_fill_the_boxes_but_never_save_the_button_press(carer):
+    clock.freeze(datetime(2026, 3, 10, 20, 21, 30))  # 8:21pm in London (GMT)
+    path = f"/people/{carer.person_id}/missing/last-seen"
+    before = page(carer.client.get(path))
+    assert [b.text for b in before.select("button[name=quick_pick]")] == [
+        "Now",
+        "About 30 minutes ago",
+        "About an hour ago",
+        "About 2 hours ago",
+    ]
+    picked = carer.post(path, {"quick_pick": "60", "seen_by": "Neighbour", "action": "continue"})
+    assert picked.status_code == 200  # the page again, for the carer to check: nothing saved
+    soup = page(picked)
+    assert [box.get("value") for box in soup.select("input[name=last_seen_date]")] == ["10", "3", "2026"]
+    assert soup.find("input", {"name": "last_seen_time"})["value"] == "7:20pm"
+    assert soup.find("input", {"name": "seen_by"})["value"] == "Neighbour"  # what they typed stays
+    assert "We put in Tuesday 10 March 2026 at 7:20pm" in text_of(picked)
+    with carer.app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(MissingReport)).scalar() == 0
+    # Pressing Enter in a box submits "Save and continue" (the form's first button), not a quick pick.
+    first_button = soup.find("input", {"name": "last_seen_time"}).find_parent("form").find("button")
+    assert (first_button["name"], first_button["value"]) == ("action", "continue")
+    # The carer changes the time, then saves: the time they said is kept, and the report time separately.
+    clock.freeze(datetime(2026, 3, 10, 20, 23))
+    report_missing(carer, seen_at=datetime(2026, 3, 10, 14, 30))
+    with carer.app.app_context():
+        person = carer.person()
+        report = missing.load_report(person, missing.open_report(person))
+    assert report["last_seen_at"] == "2026-03-10T14:30" and report["reported_at"] == "2026-03-10T20:23"
+    assert missing.seen_and_reported(report, today=date(2026, 3, 10)) == "Last seen 2:30pm · reported 8:23pm"
+    ready = text_of(carer.client.get(f"/people/{carer.person_id}/missing/handover"))
+    assert "Last seen 2:30pm · reported 8:23pm" in ready
+    assert "Last seen Tuesday 10 March 2026 at 2:30pm" in ready
+    assert "Reported missing Tuesday 10 March 2026 at 8:23pm" in ready
+    # Both pages that show the person say since when they are missing (the last-seen time, not the report's).
+    for path in (f"/people/{carer.person_id}", "/people"):
+        assert "Missing now since 2:30pm" in text_of(carer.client.get(path)), path
+
+
+def test_last_seen_in_the_future_is_refused(carer):
+    clock.freeze(datetime(2026, 3, 10, 9, 0))
+    response = carer.post(
+        f"/people/{carer.person_id}/missing/last-seen",
+        {"last_seen_date": ["10", "3", "2026"], "last_seen_time": "9:30pm", "action": "continue"},
+    )
+    assert response.status_code == 200 and "The time last seen must be now or in the past" in text_of(response)
+    with carer.app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(MissingReport)).scalar() == 0
 
 
 def test_clothing_picks_and_more_pages_save(carer):

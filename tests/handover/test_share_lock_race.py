@@ -17,16 +17,18 @@ PARALLEL = 20
 
 
 @pytest.fixture
-def evaluations(monkeypatch) -> list[int]:
-    """Count every time a typed code is compared with the stored one (the real comparison still runs)."""
-    seen: list[int] = []
+def evaluations(monkeypatch) -> list[bool]:
+    """Every comparison of a typed code with the stored one, in order, with its result (the real comparison
+    runs; the list only records it)."""
+    seen: list[bool] = []
     real = shares.code_matches
     lock = threading.Lock()
 
     def counting(share, typed):
         with lock:
-            seen.append(1)
-        return real(share, typed)
+            result = real(share, typed)
+            seen.append(result)
+        return result
 
     monkeypatch.setattr(shares, "code_matches", counting)
     return seen
@@ -77,9 +79,9 @@ def test_parallel_wrong_codes_evaluate_at_most_five(carer, shared, evaluations, 
     statuses = parallel_posts(carer.app, path, ["WRNG-CDE2"] * PARALLEL)
     row = share_row(carer.app)
     print(f"\nB19 share lock ({backend}): {PARALLEL} parallel wrong codes -> {len(evaluations)} evaluated, {statuses}")
-    assert len(evaluations) <= shares.MAX_WRONG_CODES
+    assert evaluations == [False] * shares.MAX_WRONG_CODES
     assert row.failed_attempts == shares.MAX_WRONG_CODES and row.locked_at is not None
-    assert set(statuses) <= {200, 423}  # 200: "not right" or "could not be checked, enter it again"
+    assert sorted(statuses) == [200] * 4 + [423] * (PARALLEL - 4)  # four "not right", the fifth locks it
 
 
 def test_right_code_among_parallel_wrong_ones_is_never_accepted_once_locked(carer, shared, evaluations, backend):
@@ -88,13 +90,17 @@ def test_right_code_among_parallel_wrong_ones_is_never_accepted_once_locked(care
     statuses = parallel_posts(carer.app, path, [code] + ["WRNG-CDE2"] * (PARALLEL - 1))
     row = share_row(carer.app)
     accepted = statuses[0] == 303
-    print(f"\nB19 right code among {PARALLEL - 1} wrong ({backend}): accepted={accepted}, locked={bool(row.locked_at)}")
-    assert len(evaluations) <= shares.MAX_WRONG_CODES
-    assert not (accepted and row.locked_at is None and row.failed_attempts >= shares.MAX_WRONG_CODES)
-    if accepted:  # it was one of the five tries: at most four wrong ones were counted, the share is open
-        assert row.failed_attempts <= shares.MAX_WRONG_CODES - 1 and row.locked_at is None
-    else:  # locked by five wrong ones; the right one was refused (423) or not evaluated at all (200, "enter it again")
-        assert row.locked_at is not None and statuses[0] in (200, 423)
+    print(
+        f"\nB19 right code among {PARALLEL - 1} wrong ({backend}): accepted={accepted}, "
+        f"locked={bool(row.locked_at)}, evaluated in order: {evaluations}"
+    )
+    assert evaluations.count(False) <= shares.MAX_WRONG_CODES  # never more than five wrong codes evaluated
+    assert row.failed_attempts == evaluations.count(False)
+    assert (row.locked_at is not None) == (evaluations.count(False) == shares.MAX_WRONG_CODES)
+    if accepted:  # it held one of the five tries, so it came before the fifth wrong one: the share was open
+        assert evaluations.count(True) == 1 and evaluations.index(True) < shares.MAX_WRONG_CODES
+    else:  # locked by five wrong ones before the right one's turn: refused without being evaluated
+        assert row.locked_at is not None and statuses[0] == 423 and True not in evaluations
 
     # Once locked, twenty right codes at once: none is accepted, and none is even evaluated.
     if row.locked_at is None:
