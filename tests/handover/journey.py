@@ -22,11 +22,70 @@ ANSWERS = {
 }
 
 
-def make_person(user_id: int, *, photos_too: bool = True) -> str:
+# What officers most need, for the police view's first screen and the browser tests: medicines (one urgent),
+# places, how to approach, contacts with phone numbers.
+RICH_ANSWERS = {
+    "about-the-person": ANSWERS["about-the-person"] | {"date_of_birth": "1942-03-01", "sex": "female"},
+    "health-and-medication": {
+        "takes_medication": "yes",
+        "allergies": "Penicillin",
+        "medication": [
+            {
+                "id": "m1",
+                "medicine_name": "Donepezil",
+                "dose": "10 mg",
+                "when_taken": "Every morning",
+                "urgency": "not_urgent",
+            },
+            {
+                "id": "m2",
+                "medicine_name": "Insulin",
+                "dose": "8 units",
+                "when_taken": "Before meals",
+                "if_missed": "Confused within hours, then drowsy",
+                "urgency": "urgent",
+            },
+        ],
+    },
+    "significant-places": {
+        "places": [
+            {
+                "id": "p1",
+                "place_name": "St Mary's Church",
+                "place_address": "Church Lane",
+                "likelihood": "high",
+                "connection": "Married there",
+            },
+            {"id": "p2", "place_name": "Old office", "likelihood": "low"},
+        ],
+    },
+    "previous-missing-episodes": {
+        "has_gone_missing_before": "yes",
+        "episodes": [{"id": "e1", "episode_date": "2025-06-14", "where_found": "Bus station"}],
+    },
+    "communication-and-behaviour": {"best_approach": "Speak slowly, call her Ada", "what_calms": "Tea"},
+    "contacts": {
+        "contacts": [
+            {"id": "c1", "role": "friend", "contact_name": "Sam Neighbour", "phone": "01632 960001"},
+            {
+                "id": "c2",
+                "role": "next_of_kin",
+                "contact_name": "Susan Ellis",
+                "relationship": "Daughter",
+                "phone": "07700 900123",
+                "other_phone": "+44 1632 960 002",
+            },
+        ],
+    },
+}
+
+
+def make_person(user_id: int, *, photos_too: bool = True, answers: dict | None = None) -> str:
+    answers = dict(ANSWERS, **(answers or {}))
     person_id = store.create_person(user_id)
     person = db.session.get(Person, person_id)
-    for section, answers in ANSWERS.items():
-        store.save_section(person, section, answers)
+    for section, section_answers in answers.items():
+        store.save_section(person, section, section_answers)
     store.save_summary(person, {"name": "Ada Canary-Example", "preferred_name": "Ada"})
     store.publish(person, user_id, store.load_draft(person), None)
     if photos_too:
