@@ -1,6 +1,8 @@
-"""Issue 6 in a real browser on a 375-pixel phone: dashboard → "Report them missing" → share link on screen
-in at most 5 taps (re-authentication counts), axe at zero violations on every page, then police open the
-link with the code, and the carer marks the person found."""
+"""Issues 6 and 9 in a real browser on a 375-pixel phone: dashboard → "Report them missing" → the time last
+seen (one quick-pick tap, never filled in silently) → the reference and access code on screen, in at most 5
+taps (re-authentication counts), axe at zero violations on every page; then police open the share with the
+code (by the link here; by reference at /police in test_police_pages.py), and the carer marks the person
+found."""
 
 import re
 
@@ -41,6 +43,10 @@ def test_emergency_journey_on_a_phone(make_journey):
     tap(carer, "button", "Report them missing")
     taps += 1
     assert carer.page.locator("main .app-999").is_visible()
+    assert carer.page.get_by_label("Time last seen").input_value() == ""  # empty until the carer says
+    tap(carer, "button", "Now")  # fills the boxes for the carer to check; nothing is saved by it
+    taps += 1
+    assert carer.page.get_by_label("Time last seen").input_value() != ""
     tap(carer, "button", "Save and share with police now")
     taps += 1
     password = carer.page.locator("main input[name=password]")
@@ -49,11 +55,13 @@ def test_emergency_journey_on_a_phone(make_journey):
         taps += 1
     tap(carer, "button", "Share with police")
     taps += 1
+    reference = carer.page.locator("#share-reference")
+    assert reference.is_visible() and carer.page.locator("#share-code").is_visible()
+    assert carer.page.locator("#police-address").is_visible()
     link = carer.page.locator("#share-link")
-    assert link.is_visible()
     link_text = link.inner_text().strip()
     code = carer.page.locator("#share-code").inner_text().strip()
-    print(f"\nTaps from the dashboard to a visible share link: {taps}")
+    print(f"\nTaps from the dashboard to the carer holding the reference and access code: {taps}")
     assert taps <= MAX_TAPS
     assert carer.page.locator("img.app-qr").is_visible()
 
@@ -61,6 +69,7 @@ def test_emergency_journey_on_a_phone(make_journey):
     carer.visit(carer.path.split("/shares")[0] + "/missing/clothing")
     carer.visit(carer.path.replace("/clothing", "/more-details"))
     carer.visit(carer.path.replace("/more-details", "/handover"))
+    person_path = carer.path.split("/missing")[0]
 
     # Police, on their own phone: the code page, a wrong code, then the form.
     police = make_journey(viewport=PHONE)
@@ -72,8 +81,9 @@ def test_emergency_journey_on_a_phone(make_journey):
     police.submit("Open the form")
     assert "Ada Example" in police.page.locator("main").inner_text()
 
-    # The carer sees the open, then marks the person found: the link ends.
-    person_path = carer.path.split("/missing")[0]
+    # The carer sees the open and "Missing now since ..." on the dashboard, then marks the person found.
+    carer.visit("/people")
+    assert "Missing now since" in carer.page.locator("main").inner_text()
     carer.visit(person_path + "/shares")
     assert "Opened by police" in carer.page.locator("main").inner_text()
     carer.visit(person_path + "/found")
