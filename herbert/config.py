@@ -36,6 +36,7 @@ class Defaults:
     PROXY_FIX = False  # trust one proxy's X-Forwarded-* headers (set when running behind nginx/caddy)
     PDF_TIMEOUT_SECONDS = 20
     PDF_WORKERS = 2  # long-lived WeasyPrint worker processes per app process
+    PREPARE_POLICE_PDFS = True  # render a share's police PDF in the background when it is made (kept sealed)
     # Where carers and police reach the service, e.g. "https://herbert.example.org". Every absolute link (share
     # links, QR codes, emails) is built from it, never from the request's Host header; production requires it.
     PUBLIC_URL: str | None = None

@@ -125,7 +125,13 @@ def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_tem
     os.environ["HERBERT_INSTANCE_PATH"] = str(instance)
     try:
         app = create_app(
-            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": True, "PUBLIC_URL": "http://localhost"}
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "RATELIMIT_ENABLED": True,
+                "PUBLIC_URL": "http://localhost",
+                "PREPARE_POLICE_PDFS": False,  # no background renders; tests/handover/test_kept_pdfs.py turns it on
+            }
         )
     finally:
         os.environ.pop("HERBERT_INSTANCE_PATH", None)

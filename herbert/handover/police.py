@@ -21,13 +21,12 @@ from herbert.audit import record_event
 from herbert.auth.limits import police_reference_limits, share_code_limits
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
-from herbert.handover import export, missing, police_pdf, police_view, share_messages, shares, view_rows
+from herbert.handover import export, kept_pdfs, missing, police_view, share_messages, shares, view_rows
 from herbert.handover.clients import describe_client
 from herbert.handover.forms import AccessCodeForm, ButtonForm, PoliceEntryForm
 from herbert.handover.shares import CodeCheck, ShareState
 from herbert.links import police_address
 from herbert.models import Share
-from herbert.pdf import PdfError
 from herbert.records.store import RecordUnreadable
 
 bp = Blueprint("police", __name__, url_prefix="/police")
@@ -247,25 +246,10 @@ def _police_line(share: Share) -> str:
     return share_messages.footer_line(police_address(), shares.format_code(share.reference))
 
 
-def _render_share_pdf(share: Share, content: export.PackageContent, snap: dict) -> bytes | None:
-    """The police PDF of what was shared, or None when rendering failed (already logged by herbert.pdf)."""
-    try:
-        return police_pdf.render(
-            content.document,
-            content.pdf_photos(),
-            version_label=_label(snap.get("source", "")),
-            missing_report=content.missing_report,
-            police_line=_police_line(share),
-        )
-    except PdfError:
-        return None
-
-
 @bp.route("/form/<reference>/form.pdf")
 def pdf(reference: str):
-    share, snap = _require_access(reference)
-    content = export.content_for_snapshot(snap)
-    document = _render_share_pdf(share, content, snap)
+    share, _snap = _require_access(reference)
+    document = kept_pdfs.share_pdf(share)  # kept when the share was made: no render while police wait
     if document is None:
         abort(503)
     record_event("share.pdf", person_id=share.person_id, detail=f"share {share.id}")
@@ -276,7 +260,7 @@ def pdf(reference: str):
 def export_package(reference: str):
     share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)
-    document = _render_share_pdf(share, content, snap)  # the package still goes out without a PDF if rendering fails
+    document = kept_pdfs.share_pdf(share)  # the package still goes out without a PDF if rendering fails
     record_event("share.export", person_id=share.person_id, detail=f"share {share.id}")
     return send_file(
         io.BytesIO(export.build_package(content, document, _police_line(share))),

@@ -17,7 +17,17 @@ from herbert.audit import events_for_person, record_event
 from herbert.auth.guard import login_required, safe_next
 from herbert.auth.limits import account_password_limits
 from herbert.extensions import db
-from herbert.handover import export, form_facts, missing, police_pdf, share_messages, shares, snapshot, stepup
+from herbert.handover import (
+    export,
+    form_facts,
+    kept_pdfs,
+    missing,
+    police_pdf,
+    share_messages,
+    shares,
+    snapshot,
+    stepup,
+)
 from herbert.handover.forms import (
     ButtonForm,
     ClothingForm,
@@ -73,7 +83,10 @@ def _photo_captions(person: Person) -> dict[str, str]:
 
 def _save(person: Person, answers: dict[str, Any]) -> MissingReport:
     report, opened = missing.save_report(person, g.user.id, answers)
-    shares.refresh_missing_report(person, missing.load_report(person, report))
+    if shares.refresh_missing_report(person, missing.load_report(person, report)):
+        for share in shares.shares_of(person):
+            if shares.state_of(share) is shares.ShareState.ACTIVE:
+                kept_pdfs.keep_share_pdf_soon(share)
     record_event("missing.report" if opened else "missing.edit", person_id=person.id, detail=f"report {report.id}")
     return report
 
@@ -384,6 +397,7 @@ def create_share(person_id: str):
     source = form.source.data or snapshot.default_source(person)
     issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
     record_event("share.create", person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
+    kept_pdfs.keep_share_pdf_soon(issued.share)  # ready before police ask for it
     link = public_url_for("police.open_share", token=issued.token)
     qr = segno.make(link, error="m")
     address = police_address()

@@ -808,10 +808,18 @@ def version_pdf(person_id: str, number: int):
         "completed_on": review.get("date_completed") or published,
         "next_review_on": review.get("next_review_date"),
     }
-    try:
-        body = render_police_pdf(document, _photos_of(person), meta=meta, missing_report=_open_missing_report(person))
-    except pdf.PdfError as error:
-        return _failed(error)
+    from herbert.handover import kept_pdfs
+
+    photos, report = _photos_of(person), _open_missing_report(person)
+    # Rendered once and kept, until a photo, the missing-now report or the date printed changes.
+    made_from = kept_pdfs.fingerprint([details for details, _jpeg in photos], report, meta, _today_stamp())
+    body = kept_pdfs.kept_version_pdf(person, number, made_from)
+    if body is None:
+        try:
+            body = render_police_pdf(document, photos, meta=meta, missing_report=report)
+        except pdf.PdfError as error:
+            return _failed(error)
+        kept_pdfs.keep_version_pdf(person, number, made_from, body)
     record_event("pdf.download", person_id=person.id, detail=f"v{number}")
     return _pdf_response(body, f"herbert-protocol-v{number}-{_today_stamp()}.pdf")
 

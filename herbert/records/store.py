@@ -371,6 +371,19 @@ def open_for(person: Person, table: str, record_id: str | int, part: str, sealed
     return _open_json(person, table, record_id, part, sealed)
 
 
+def seal_bytes_for(person: Person, table: str, record_id: str | int, part: str, data: bytes) -> bytes:
+    """Seal raw bytes (a kept PDF) with the person's key, bound to (table, record_id, part): no JSON, no base64."""
+    return crypto.seal(data_key(person), data, crypto.associated_data(table, record_id, part))
+
+
+def open_bytes_for(person: Person, table: str, record_id: str | int, part: str, sealed: bytes) -> bytes:
+    try:
+        return crypto.open_sealed(data_key(person), sealed, crypto.associated_data(table, record_id, part))
+    except crypto.DecryptionError:
+        log.error("sealed %s %s of person %s (%s) failed to open", table, record_id, person.id, part)
+        raise RecordUnreadable(f"{table} {record_id} cannot be opened") from None
+
+
 # --- photos ---------------------------------------------------------------------------------------
 
 
