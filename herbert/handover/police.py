@@ -248,7 +248,9 @@ def _police_line(share: Share) -> str:
 
 @bp.route("/form/<reference>/form.pdf")
 def pdf(reference: str):
-    share, _snap = _require_access(reference)
+    share, _stop = _share_with_access(reference)  # the kept PDF needs no snapshot opened
+    if share is None:
+        abort(404)
     document = kept_pdfs.share_pdf(share)  # kept when the share was made: no render while police wait
     if document is None:
         abort(503)
