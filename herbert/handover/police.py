@@ -127,6 +127,7 @@ def _count_wrong(share: Share, outcome: CodeCheck) -> None:
 
 
 @bp.route("", methods=["GET", "POST"])
+@bp.route("/", methods=["GET", "POST"])  # as typed from a phone call, with or without the slash
 @police_reference_limits
 def enter():
     """The fixed police address: reference + access code, as read out over the phone."""

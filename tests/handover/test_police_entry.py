@@ -172,3 +172,13 @@ def test_find_by_reference_ignores_anything_not_shaped_like_one(carer):
     with carer.app.app_context():
         for typed in ("", "ABCD", "ABCD-EFGH-JKMN", "ABCD-EFG0", "'; DROP TABLE shares; --", "ⅠⅡⅢⅣ-ⅤⅥⅦⅧ"):
             assert shares.find_by_reference(typed) is None
+
+
+def test_police_address_works_with_a_trailing_slash_and_the_carer_sees_the_reference_again(carer):
+    _link, reference, code = shared(carer)
+    police = carer.app.test_client()
+    assert police.get("/police/").status_code == 200
+    token = page(police.get("/police/")).find("input", {"name": "csrf_token"})["value"]
+    opened = police.post("/police/", data={"csrf_token": token, "reference": reference, "code": code})
+    assert opened.status_code == 303
+    assert f"Reference {reference}" in text_of(carer.client.get(f"/people/{carer.person_id}/shares"))
