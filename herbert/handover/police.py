@@ -126,8 +126,8 @@ def _count_wrong(share: Share, outcome: CodeCheck) -> None:
 # --- ways in ---------------------------------------------------------------------------------------
 
 
-@bp.route("", methods=["GET", "POST"])
 @bp.route("/", methods=["GET", "POST"])  # as typed from a phone call, with or without the slash
+@bp.route("", methods=["GET", "POST"])  # registered first, so links and the read-out text use /police
 @police_reference_limits
 def enter():
     """The fixed police address: reference + access code, as read out over the phone."""
