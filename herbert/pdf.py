@@ -67,16 +67,68 @@ def _data_only_fetcher() -> Any:
     return DataOnlyFetcher(allowed_protocols=("data",), allow_redirects=False, fail_on_errors=False, timeout=1)
 
 
-def render_in_process(html: str, *, title: str, lang: str = "en-GB") -> bytes:
-    """Render in this process with the safe fetcher and no attachments. Used by the worker (and the bench)."""
+# Fitting the first page (the police PDF's grab sheet): the HTML's root element carries data-fit="0" and an
+# element with id FIRST_PAGE_END closes what must stay on page 1. While that element lands past page 1,
+# the layout is tried again at the next level (data-fit="1", "2" …), whose CSS shortens more. Each try is
+# first a cheap probe (data-fit-probe: the template hides everything after page 1), then one full layout.
+FIT_ATTRIBUTE = 'data-fit="0"'
+FIRST_PAGE_END = "first-page-end"
+
+
+def _layout(html: str) -> Any:
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()).render(
+    return HTML(string=html, base_url=None, url_fetcher=_data_only_fetcher()).render(
         pdf_variant=PDF_VARIANT,
         pdf_tags=True,
         presentational_hints=False,
         cache={},  # in memory: a disk cache would write decrypted photos to disk
     )
+
+
+def _at_fit_level(html: str, level: int, *, probe: bool = False) -> str:
+    return html.replace(FIT_ATTRIBUTE, f'data-fit="{level}"' + (" data-fit-probe" if probe else ""), 1)
+
+
+def _first_page_holds_it(document: Any) -> bool:
+    return bool(document.pages) and FIRST_PAGE_END in document.pages[0].anchors
+
+
+def fitted_layout(html: str, fit_levels: int) -> tuple[Any, int]:
+    """The laid-out document at the first fit level whose first page holds everything up to FIRST_PAGE_END
+    (the last level when none does: its CSS must then make it fit), and that level."""
+    level = 0
+    if fit_levels and FIT_ATTRIBUTE in html:
+        level = _fitting_level(html, fit_levels)
+    while True:
+        document = _layout(_at_fit_level(html, level) if level else html)
+        if level >= fit_levels or _first_page_holds_it(document):
+            return document, level
+        level += 1  # the probe fitted but the full layout did not (page numbers can differ by a digit)
+
+
+def _fitting_level(html: str, fit_levels: int) -> int:
+    """The lowest level whose probe fits (levels only ever shorten, so a binary search finds it). A first
+    page that runs to 3 pages or more goes straight to the last level: nothing less would fit it."""
+    first = _layout(_at_fit_level(html, 0, probe=True))
+    if _first_page_holds_it(first):
+        return 0
+    if len(first.pages) >= 3:
+        return fit_levels
+    low, high = 1, fit_levels  # the answer is in low..high; high is taken when nothing below fits
+    while low < high:
+        middle = (low + high) // 2
+        if _first_page_holds_it(_layout(_at_fit_level(html, middle, probe=True))):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def render_in_process(html: str, *, title: str, lang: str = "en-GB", fit_levels: int = 0) -> bytes:
+    """Render in this process with the safe fetcher and no attachments. Used by the worker (and the bench).
+    fit_levels: how many shorter layouts of page 1 the HTML offers (see FIT_ATTRIBUTE); 0 for none."""
+    document, _level = fitted_layout(html, fit_levels)
     # <link rel=attachment> lands in the metadata and <a rel=attachment> in the page links: drop both,
     # whatever URI scheme they name, so no file can ever be embedded in the PDF.
     document.metadata.attachments = []
@@ -109,7 +161,7 @@ def _worker_main(read_fd: int, write_fd: int) -> None:
         except (EOFError, OSError):
             return
         try:
-            pdf = render_in_process(html, title=header["title"], lang=header["lang"])
+            pdf = render_in_process(html, title=header["title"], lang=header["lang"], fit_levels=header.get("fit", 0))
         except Exception as error:  # noqa: BLE001  (reported by type only: its text may quote the document)
             replies.send_bytes(b"error:" + type(error).__name__.encode())
             continue
@@ -148,9 +200,9 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def render(self, html: str, title: str, lang: str, timeout: float) -> bytes:
+    def render(self, html: str, title: str, lang: str, timeout: float, fit_levels: int = 0) -> bytes:
         deadline = time.monotonic() + timeout
-        self.requests.send_bytes(json.dumps({"title": title, "lang": lang}).encode())
+        self.requests.send_bytes(json.dumps({"title": title, "lang": lang, "fit": fit_levels}).encode())
         self.requests.send_bytes(html.encode())
         status = self._receive(deadline)
         if status != b"ok":
@@ -212,10 +264,10 @@ class RenderPool:
                 self._idle.append(worker)
             self._lock.notify()
 
-    def render(self, html: str, title: str, lang: str, timeout: float) -> bytes:
+    def render(self, html: str, title: str, lang: str, timeout: float, fit_levels: int = 0) -> bytes:
         worker = self._borrow()
         try:
-            pdf = worker.render(html, title, lang, timeout)
+            pdf = worker.render(html, title, lang, timeout, fit_levels)
         except PdfError as error:
             if isinstance(error, PdfTimeout):
                 self._retire(worker)
@@ -275,15 +327,18 @@ def _config(name: str, default: Any) -> Any:
     return default
 
 
-def render_pdf(html: str, *, title: str, lang: str = "en-GB", timeout: float | None = None) -> bytes:
-    """HTML → PDF bytes through the safe fetcher, in a worker, within PDF_TIMEOUT_SECONDS.
+def render_pdf(
+    html: str, *, title: str, lang: str = "en-GB", timeout: float | None = None, fit_levels: int = 0
+) -> bytes:
+    """HTML → PDF bytes through the safe fetcher, in a worker, within PDF_TIMEOUT_SECONDS (fit_levels:
+    see FIT_ATTRIBUTE).
 
     Raises PdfTimeout when the limit is hit (the worker is replaced) and PdfError for any other failure.
     """
     limit = float(timeout if timeout is not None else _config("PDF_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
     started = time.perf_counter()
     try:
-        pdf = render_pool().render(html, title, lang, limit)
+        pdf = render_pool().render(html, title, lang, limit, fit_levels)
     except PdfTimeout:
         log.warning("pdf.render timed out after %.1f s (input %d characters); worker replaced", limit, len(html))
         raise

@@ -63,3 +63,11 @@ def test_flask_own_error_logs_keep_the_type_but_withhold_the_text(app, caplog):
     logged = "\n".join(record.getMessage() + str(record.exc_info or "") for record in caplog.records)
     assert "ValueError" in logged
     assert canary not in logged
+
+
+def test_the_404_page_says_call_999_once(client_request):
+    """Once in the page's own content; the useful links leave their copy out (wide sidebar and phone)."""
+    page = client_request.get("/no-such-page", expected_status=404)
+    text = page.find("main").get_text(" ")
+    assert text.count("call 999 now") == 1
+    assert page.find("main").find(class_="app-emergency-banner")

@@ -89,7 +89,7 @@ def test_page_one_is_the_grab_sheet(police_pdf: bytes):
         "(born 5 May 1944)",
         "160 cm",
         "Medium",  # build
-        "Answer M023, Answer M024",  # hair colour and style
+        "Answer M023, answer M024",  # hair colour and style, read as one phrase
         "Scar – Answer M036",  # distinguishing feature
         "Walking, Bus",  # how they travel
         "Vehicle",

@@ -71,6 +71,29 @@ def test_sidebar_renders_with_tel_links(client_request):
     assert page.find("main").find(class_="govuk-grid-column-two-thirds").find_next(class_="app-sidebar")
 
 
+def test_on_a_phone_the_links_fold_into_one_useful_links_disclosure(client_request):
+    """Both forms are in the page (CSS shows one, so no script is needed): the disclosure holds the same
+    links as the sidebar, and the 999 line stays outside it."""
+    page = client_request.get("/")
+    wide, phone = page.find(class_="app-sidebar--wide"), page.find(class_="app-sidebar--phone")
+    details = phone.find("details", class_="govuk-details")
+    assert details.find("summary").get_text(strip=True) == "Useful links"
+    assert "call 999" in phone.find(class_="app-sidebar__emergency").get_text()
+    assert details.find(class_="app-sidebar__emergency") is None
+    assert [a["href"] for a in details.find_all("a")] == [a["href"] for a in wide.find_all("a")]
+
+
+def test_dementia_and_missing_person_support_is_listed(client_request):
+    page = client_request.get("/")
+    sidebar = page.find(class_="app-sidebar--wide")
+    heading = sidebar.find("h3", string="Dementia and missing people")
+    group = heading.find_next("ul")
+    assert group.find("a", href="tel:116000")  # Missing People
+    assert group.find("a", href="tel:03331503456")  # Alzheimer's Society Dementia Support Line
+    assert group.find("a", href="tel:08008886678")  # Dementia UK Admiral Nurse Dementia Helpline
+    assert group.find("a", href="https://www.missingpeople.org.uk/")
+
+
 def make_app(instance: Path):
     os.environ["HERBERT_INSTANCE_PATH"] = str(instance)
     try:

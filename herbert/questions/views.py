@@ -273,3 +273,11 @@ def remove_row(person_id: str, section_slug: str, page_slug: str, row_id: str):
 def multiline(text: Any) -> Markup:
     """Escape an answer and keep its line breaks (addresses, long answers)."""
     return Markup("<br>").join(escape(str(text)).split("\n"))
+
+
+@bp.app_template_filter("lower_first")
+def lower_first(text: Any) -> str:
+    """A label inside a sentence ("Change NHS number", "Change date of birth"): the first letter is
+    lowered only when the next one is lower case, so acronyms stay as they are."""
+    text = str(text)
+    return text[0].lower() + text[1:] if len(text) > 1 and text[0].isupper() and text[1].islower() else text

@@ -44,7 +44,6 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overr
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LONG_RUN = re.compile(r"\S{40}(?=\S)")
 ZERO_WIDTH_SPACE = "\u200b"
-GRAB_SHEET_LIMIT = 320  # characters of one long answer on page 1; the whole answer is in its section
 
 
 def printable(value: Any) -> str:
@@ -72,11 +71,57 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip() + "…"
 
 
-def brief(text: str, where: str, limit: int = GRAB_SHEET_LIMIT) -> str:
-    """Page 1 shows the start of a long answer and says which section has all of it."""
-    if len(text) <= limit:
-        return text
-    return f"{clip(text, limit)} (continued in {f'section {where}' if where else 'the full form'})"
+# Page 1 holds the whole grab sheet on one sheet of A4, always. herbert.pdf lays the PDF out at fit level 0
+# and, while the grab sheet runs past page 1, again at the next level; each level shortens more, in this order
+# (docs/design/pdf.md): 1-2 long answers are cut shorter; 3 smaller type and photo; 4 (the last resort)
+# shorter still, lists keep their first entries ("… and 3 more on page 5") and anything still left over is
+# cut off at the foot of page 1 under a line saying so. A cut answer ends "(continued on page N)": N is the page of
+# the section that holds all of it (CSS target-counter, so it is right whatever the layout).
+FIT_LIMITS = (160, 110, 70, 70, 40)  # characters of one long answer on page 1, at each fit level
+FIT_FLOORS = (64, 56, 44, 44, 24)  # a short answer is never cut below this many characters
+FIT_LEVELS = len(FIT_LIMITS) - 1
+FIT_KEEP = 4  # entries of a list kept at the last fit level
+
+
+@dataclass(frozen=True)
+class FitText:
+    """A page-1 answer that the fitting may shorten: versions[level] is what page 1 shows at that level,
+    target the id of the part of the PDF that holds all of it."""
+
+    full: str
+    versions: tuple[str, ...]
+    target: str
+
+    def runs(self) -> list[tuple[str, bool, str]]:
+        """(text, was it cut, CSS classes of the fit levels that show it), one per distinct version."""
+        runs: list[tuple[str, bool, list[str]]] = []
+        for level, text in enumerate(self.versions):
+            if runs and runs[-1][0] == text:
+                runs[-1][2].append(f"f{level}")
+            else:
+                runs.append((text, text != self.full, [f"f{level}"]))
+        if len(runs) == 1:
+            return [(runs[0][0], runs[0][1], "fit-all")]
+        return [(text, cut, " ".join(levels)) for text, cut, levels in runs]
+
+    def __str__(self) -> str:
+        return self.full
+
+    def __bool__(self) -> bool:
+        return bool(self.full)
+
+
+def section_anchor(where: str) -> str:
+    """The id of a part of the PDF: a section letter ("D") or an id as it is ("missing-report")."""
+    return f"section-{where}" if len(where) == 1 else where
+
+
+def brief(text: Any, where: str, scale: float = 1.0) -> FitText:
+    """Page 1 shows the start of a long answer (shorter at each fit level); its section has all of it."""
+    text = str(text)
+    limits = (max(floor, int(limit * scale)) for limit, floor in zip(FIT_LIMITS, FIT_FLOORS, strict=True))
+    versions = tuple(clip(text, limit) for limit in limits)
+    return FitText(text, versions, section_anchor(where) if where else "")
 
 
 # --- photos ---------------------------------------------------------------------------------------
@@ -273,7 +318,16 @@ def rows_of(document: registry.Document, section_slug: str, rows_key: str) -> li
 
 # Every (section, question) the grab sheet reads by name. tests/test_pdf_document.py checks they exist.
 GRAB_SHEET: dict[str, tuple[str, ...]] = {
-    "about-the-person": ("full_name", "preferred_name", "date_of_birth", "sex", "ethnic_appearance", "first_language"),
+    "about-the-person": (
+        "full_name",
+        "preferred_name",
+        "date_of_birth",
+        "sex",
+        "ethnic_appearance",
+        "first_language",
+        "address",
+        "postcode",
+    ),
     "physical-description": (
         "height",
         "build",
@@ -281,6 +335,7 @@ GRAB_SHEET: dict[str, tuple[str, ...]] = {
         "hair_style",
         "facial_hair",
         "glasses_description",
+        "usual_clothing",
         "distinguishing_features.feature_kind",
         "distinguishing_features.location",
         "distinguishing_features.description",
@@ -335,26 +390,35 @@ GRAB_SHEET: dict[str, tuple[str, ...]] = {
     ),
 }
 URGENCY_ORDER = {"urgent": 0, "soon": 1}
+# How page 1 words a medicine's urgency: short, and the urgent one in words (bold too), not by colour alone.
+URGENCY_WORDS = {"urgent": "URGENT – needed within hours", "soon": "Needed within a day", "not_urgent": "Not urgent"}
 
 
 @dataclass
 class Fact:
-    label: str
-    value: str
+    label: Any  # str or FitText
+    value: Any  # str or FitText
     strong: bool = False
 
 
 @dataclass
 class Block:
     title: str
+    where: str = ""  # the section letter that holds all of it (for "… and 2 more on page N")
     facts: list[Fact] = field(default_factory=list)
-    items: list[str] = field(default_factory=list)  # a numbered list (places to search)
+    items: list[Any] = field(default_factory=list)  # a numbered list (places to search)
     table_columns: list[str] = field(default_factory=list)
-    table_rows: list[list[str]] = field(default_factory=list)
+    table_rows: list[list[Any]] = field(default_factory=list)
+    strong_rows: list[bool] = field(default_factory=list)  # table rows printed bold (urgent medicines)
+    keep: int = FIT_KEEP  # entries of a list the last fit level keeps
 
-    def add(self, label: str, value: str, *, where: str = "", strong: bool = False) -> None:
+    def add(self, label: Any, value: str, *, where: str = "", strong: bool = False, scale: float = 1.0) -> None:
         if value:
-            self.facts.append(Fact(label, brief(value, where), strong))
+            self.facts.append(Fact(label, brief(value, where, scale), strong))
+
+    @property
+    def anchor(self) -> str:
+        return section_anchor(self.where) if self.where else ""
 
     @property
     def empty(self) -> bool:
@@ -363,8 +427,8 @@ class Block:
 
 @dataclass
 class GrabSheet:
-    name: str
-    preferred_name: str
+    name: FitText
+    preferred_name: FitText
     identity: list[Fact]
     medical: Block | None  # full width, under the photo
     columns: list[list[Block]]  # two columns of blocks under it
@@ -376,6 +440,26 @@ def _label(section_slug: str, name: str) -> str:
     return question(section_slug, name).label
 
 
+def as_phrase(*parts: str) -> str:
+    """Answers joined as one phrase: "White", "Short and curly" → "White, short and curly" (a capital is
+    lowered only where the next letter is lower case, so "LS1" or "UK" stay as typed)."""
+    words = [part for part in parts if part]
+    return ", ".join(words[:1] + [lower_first(word) for word in words[1:]])
+
+
+def lower_first(word: str) -> str:
+    return word[0].lower() + word[1:] if len(word) > 1 and word[0].isupper() and word[1].islower() else word
+
+
+def person_with_relationship(who: str, relationship: str) -> str:
+    """ "Susan Ellis (Daughter)", but "Susan Ellis – daughter (lives with her)" rather than nested brackets."""
+    if not relationship:
+        return who
+    if "(" in relationship or ")" in relationship:
+        return f"{who} – {lower_first(relationship)}"
+    return f"{who} ({relationship})"
+
+
 def grab_sheet(document: registry.Document, photos: list[PrintedPhoto], today: date) -> GrabSheet:
     """What an officer needs in the first minutes, from a pruned document."""
     about, body = "about-the-person", "physical-description"
@@ -384,11 +468,11 @@ def grab_sheet(document: registry.Document, photos: list[PrintedPhoto], today: d
     if dob and _as_date(dob):
         identity.add("Age", f"{registry.age_on(_as_date(dob), today)} (born {shown(document, about, 'date_of_birth')})")
     for slug, name in ((about, "sex"), (about, "ethnic_appearance"), (body, "height"), (body, "build")):
-        identity.add(_label(slug, name), shown(document, slug, name))
-    hair = ", ".join(filter(None, (shown(document, body, "hair_colour"), shown(document, body, "hair_style"))))
-    identity.add("Hair", hair)
-    identity.add(_label(body, "facial_hair"), shown(document, body, "facial_hair"))
-    identity.add("Glasses", shown(document, body, "glasses_description"))
+        identity.add(_label(slug, name), shown(document, slug, name), where="A" if slug == about else "B")
+    hair = as_phrase(shown(document, body, "hair_colour"), shown(document, body, "hair_style"))
+    identity.add("Hair", hair, where="B")
+    identity.add(_label(body, "facial_hair"), shown(document, body, "facial_hair"), where="B")
+    identity.add("Glasses", shown(document, body, "glasses_description"), where="B")
     features = [
         " – ".join(
             filter(
@@ -402,15 +486,18 @@ def grab_sheet(document: registry.Document, photos: list[PrintedPhoto], today: d
         )
         for row in rows_of(document, body, "distinguishing_features")
     ]
-    identity.add("Distinguishing features", brief("\n".join(filter(None, features)), "B"))
-    identity.add(_label(about, "first_language"), shown(document, about, "first_language"))
+    identity.add("Distinguishing features", "\n".join(filter(None, features)), where="B", scale=1.4)
+    identity.add("Usual clothing", shown(document, body, "usual_clothing"), where="B")
+    identity.add(_label(about, "first_language"), shown(document, about, "first_language"), where="A")
+    home = ", ".join(filter(None, (shown(document, about, "address"), shown(document, about, "postcode"))))
+    identity.add("Home address", home.replace("\n", ", "), where="A")
 
-    left = [_places_block(document), _phone_block(document)]
-    right = [_approach_block(document), _next_of_kin_block(document), _travel_block(document)]
+    left = [_places_block(document), _travel_block(document)]
+    right = [_approach_block(document), _next_of_kin_block(document), _phone_block(document)]
     medical = _medical_block(document)
     return GrabSheet(
-        name=brief(shown(document, about, "full_name"), "A", 200) or "Name not given",
-        preferred_name=brief(shown(document, about, "preferred_name"), "A", 200),
+        name=brief(shown(document, about, "full_name") or "Name not given", "A", 2.0),
+        preferred_name=brief(shown(document, about, "preferred_name"), "A", 2.0),
         identity=identity.facts,
         medical=None if medical.empty else medical,
         columns=[[block for block in column if not block.empty] for column in (left, right)],
@@ -421,7 +508,7 @@ def grab_sheet(document: registry.Document, photos: list[PrintedPhoto], today: d
 
 def _medical_block(document: registry.Document) -> Block:
     slug = "health-and-medication"
-    block = Block("Medical risks")
+    block = Block("Medical risks", where="D")
     diagnosis = ": ".join(
         filter(None, (shown(document, slug, "diagnosis"), shown(document, slug, "diagnosis_details")))
     )
@@ -432,7 +519,7 @@ def _medical_block(document: registry.Document) -> Block:
         rows_of(document, slug, "medication"), key=lambda row: URGENCY_ORDER.get(str(row.get("urgency")), 2)
     )
     if medicines:
-        block.table_columns = ["Medicine and dose", "When", "If a dose is missed", "Urgency"]
+        block.table_columns = ["Medicine and dose", "When", "If a dose is missed", "How urgent"]
         for row in medicines:
             name = " ".join(
                 filter(
@@ -440,20 +527,22 @@ def _medical_block(document: registry.Document) -> Block:
                     (row_value(slug, "medication", row, "medicine_name"), row_value(slug, "medication", row, "dose")),
                 )
             )
+            urgency = URGENCY_WORDS.get(str(row.get("urgency")), row_value(slug, "medication", row, "urgency"))
             block.table_rows.append(
                 [
-                    brief(name, "D", 120),
-                    brief(row_value(slug, "medication", row, "when_taken"), "D", 80),
-                    brief(row_value(slug, "medication", row, "if_missed"), "D", 160),
-                    brief(row_value(slug, "medication", row, "urgency"), "D", 80),
+                    brief(name, "D", 0.5),
+                    brief(row_value(slug, "medication", row, "when_taken"), "D", 0.4),
+                    brief(row_value(slug, "medication", row, "if_missed"), "D", 0.6),
+                    urgency,
                 ]
             )
+            block.strong_rows.append(row.get("urgency") == "urgent")
     return block
 
 
 def _approach_block(document: registry.Document) -> Block:
     slug = "communication-and-behaviour"
-    block = Block("Approaching them")
+    block = Block("Approaching them", where="E")
     for name in ("best_approach", "what_calms", "what_upsets", "responds_to_name"):
         block.add(_label(slug, name), shown(document, slug, name), where="E")
     return block
@@ -461,14 +550,14 @@ def _approach_block(document: registry.Document) -> Block:
 
 def _places_block(document: registry.Document) -> Block:
     """Where they were found before (most recent first), then the places most likely to draw them."""
-    block = Block("Places to search first")
+    block = Block("Places to search first", where="I")
     episodes = rows_of(document, "previous-missing-episodes", "episodes")
     episodes = sorted(episodes, key=lambda row: str(row.get("episode_date") or ""), reverse=True)
     for row in episodes:
         where = row_value("previous-missing-episodes", "episodes", row, "where_found")
         if where:
             when = row_value("previous-missing-episodes", "episodes", row, "episode_date")
-            block.items.append(brief(f"Found here before{f' ({when})' if when else ''}: {where}", "J"))
+            block.items.append(brief(f"Found here before: {where}{f' ({when})' if when else ''}", "J"))
     slug = "significant-places"
     for row in rows_of(document, slug, "places"):
         if row.get("likelihood") != "high":
@@ -488,38 +577,38 @@ def _places_block(document: registry.Document) -> Block:
 
 def _travel_block(document: registry.Document) -> Block:
     slug = "mobility-and-transport"
-    block = Block("How they travel")
-    block.add("Usually travels", shown(document, slug, "travel_modes"))
-    block.add(_label(slug, "walking_aids"), shown(document, slug, "walking_aids"))
+    block = Block("How they travel", where="F")
+    block.add("Usually travels", shown(document, slug, "travel_modes"), where="F")
+    block.add(_label(slug, "walking_aids"), shown(document, slug, "walking_aids"), where="F")
     if (document.get(slug) or {}).get("drives") == "yes":
         car = " ".join(filter(None, (shown(document, slug, "vehicle_make"), shown(document, slug, "vehicle_model"))))
         vehicle = ", ".join(filter(None, (car, shown(document, slug, "vehicle_colour"))))
         registration = shown(document, slug, "vehicle_registration")
         text = " – ".join(filter(None, (vehicle, f"registration {registration}" if registration else "")))
-        block.add("Vehicle", text or "Drives or has access to car keys", strong=True)
+        block.add("Vehicle", text or "Drives or has access to car keys", where="F", strong=True)
     return block
 
 
 def _phone_block(document: registry.Document) -> Block:
     slug = "phone-money-and-devices"
-    block = Block("Phone and trackers")
+    block = Block("Phone and trackers", where="G")
     mobile = " – ".join(filter(None, (shown(document, slug, "mobile_number"), shown(document, slug, "handset"))))
-    block.add("Mobile", mobile, strong=True)
-    block.add(_label(slug, "locator_app"), shown(document, slug, "locator_app"))
+    block.add("Mobile", mobile, where="G", strong=True)
+    block.add(_label(slug, "locator_app"), shown(document, slug, "locator_app"), where="G")
     tracker = " – ".join(
         filter(None, (shown(document, slug, "gps_tracker_details"), shown(document, slug, "gps_monitoring_phone")))
     )
-    block.add("GPS tracker", tracker)
+    block.add("GPS tracker", tracker, where="G")
     telecare = " – ".join(
         filter(None, (shown(document, slug, "telecare_provider"), shown(document, slug, "telecare_phone")))
     )
-    block.add("Telecare", telecare)
+    block.add("Telecare", telecare, where="G")
     return block
 
 
 def _next_of_kin_block(document: registry.Document) -> Block:
     slug = "contacts"
-    block = Block("Next of kin and emergency contacts")
+    block = Block("Next of kin and emergency contacts", where="K")
     for row in rows_of(document, slug, "contacts"):
         if row.get("role") != "next_of_kin" and row.get("emergency_contact") != "yes":
             continue
@@ -528,21 +617,23 @@ def _next_of_kin_block(document: registry.Document) -> Block:
         phones = ", ".join(
             filter(None, (row_value(slug, "contacts", row, "phone"), row_value(slug, "contacts", row, "other_phone")))
         )
-        label = brief(f"{who} ({relationship})" if relationship else who, "K", 120)
+        label = brief(person_with_relationship(who, relationship), "K", 0.4)
         block.add(label, phones or "No phone number given", where="K", strong=True)
     return block
 
 
 # --- the missing-now report -----------------------------------------------------------------------
 
-MISSING_NOW_FIRST = ("last_seen_at", "last_seen_where", "direction", "clothing_picks", "clothing_today")
-MISSING_NOW_FIRST += ("clothing_photo_ids", "items_carried", "items_details")
+MISSING_NOW_FIRST = ("last_seen_at", "last_seen_where", "direction", "said_going_to", "clothing_picks")
+MISSING_NOW_FIRST += ("clothing_today", "clothing_photo_ids", "items_carried", "items_details")
+MISSING_REPORT_ANCHOR = "missing-report"
 
 
 def missing_now_facts(
-    report: Mapping[str, Any] | None, *, first: bool, photos: list[Photo] | None = None
+    report: Mapping[str, Any] | None, *, first: bool | None, photos: list[Photo] | None = None
 ) -> list[Fact]:
-    """The report's rows (herbert.handover.missing formats them): the top-of-page-1 ones, or the rest.
+    """The report's rows (herbert.handover.missing formats them): the top-of-page-1 ones (first=True, long
+    ones shortened as the grab sheet's are), the rest (first=False) or all of them in full (first=None).
     Clothing photos picked in the report are named by their kind and caption."""
     if not report:
         return []
@@ -553,8 +644,11 @@ def missing_now_facts(
         for details, _jpeg in photos or []
         if details.get("id")
     }
-    part = {key: value for key, value in report.items() if (key in MISSING_NOW_FIRST) == first}
-    return [Fact(label, printable(text)) for label, text in missing.report_rows(part, captions)]
+    part = {key: value for key, value in report.items() if first is None or (key in MISSING_NOW_FIRST) == first}
+    rows = missing.report_rows(part, captions)
+    if first:
+        return [Fact(label, brief(printable(text), MISSING_REPORT_ANCHOR, 0.8)) for label, text in rows]
+    return [Fact(label, printable(text)) for label, text in rows]
 
 
 # --- the rest of the form: every answered section ------------------------------------------------
@@ -651,7 +745,8 @@ def police_pdf_html(
         title=police_pdf_title(meta),
         header=header,
         sheet=sheet,
-        missing_more=missing_now_facts(missing_report, first=False),
+        missing_more=missing_now_facts(missing_report, first=None, photos=photos),
+        fit_levels=FIT_LEVELS,
         sections=sections,
         not_answered=not_answered,
     )
@@ -673,7 +768,7 @@ def render_police_pdf(
 
     Raises herbert.pdf.PdfError / PdfTimeout when it cannot be made in time."""
     html = police_pdf_html(document, photos, meta=meta, missing_report=missing_report)
-    return pdf.render_pdf(html, title=police_pdf_title(meta))
+    return pdf.render_pdf(html, title=police_pdf_title(meta), fit_levels=FIT_LEVELS)
 
 
 # The only questions an appeal poster may show: what a member of the public would see in the street.
@@ -707,7 +802,7 @@ def poster_html(document: registry.Document, primary_photo: Photo | None, meta: 
     today = _as_date(meta.get("generated_at")) or utcnow().date()
     dob = _as_date(about.get("date_of_birth"))
     description = [
-        Fact(question(slug, name).label, clip(text, POSTER_LIMIT))
+        Fact(question(slug, name).label, poster_text(text))
         for slug, name in POSTER_QUESTIONS
         if (text := shown(document, slug, name))
     ]
@@ -724,6 +819,13 @@ def poster_html(document: registry.Document, primary_photo: Photo | None, meta: 
     )
 
 
+def poster_text(text: str) -> FitText:
+    """A description line of the poster, shorter at the higher fit levels; the poster has no page 2 to
+    continue on, so a cut line just ends with "…"."""
+    limits = (POSTER_LIMIT, POSTER_LIMIT, POSTER_LIMIT, 100, 60)
+    return FitText(text, tuple(clip(text, limit) for limit in limits), "")
+
+
 class PosterNotAllowed(Exception):
     """The appeal poster exists only when publicity consent is "yes"."""
 
@@ -732,7 +834,8 @@ def render_appeal_poster(
     document: registry.Document, primary_photo: Photo | None, meta: Mapping[str, Any] | None = None
 ) -> bytes:
     """The public appeal poster as bytes; raises PosterNotAllowed without publicity consent."""
-    return pdf.render_pdf(poster_html(document, primary_photo, meta or {}), title="Missing person appeal")
+    html = poster_html(document, primary_photo, meta or {})
+    return pdf.render_pdf(html, title="Missing person appeal", fit_levels=FIT_LEVELS)
 
 
 # --- routes ---------------------------------------------------------------------------------------

@@ -310,3 +310,26 @@ def test_every_people_page_passes_the_page_checks(carer, client_request):
         carer.url("health-and-medication", "medication", medicine) + "/remove",
     ):
         client_request.get(path)
+
+
+def test_add_another_lists_are_also_summary_cards_for_phones(carer):
+    """Check your answers keeps each list as a table (shown from tablet width) and as one summary card per
+    row (shown on a phone, app.scss), so a phone never gets a 5-10 column table."""
+    fill(carer)
+    page = soup(carer.client.get(carer.url("check-answers")))
+    cards = page.select(".app-rows-cards .govuk-summary-card")
+    titles = [card.select_one(".govuk-summary-card__title").get_text(strip=True) for card in cards]
+    assert "Medicine 1 of 2" in titles and "Medicine 2 of 2" in titles
+    first = cards[titles.index("Medicine 1 of 2")]
+    keys = [key.get_text(strip=True) for key in first.select(".govuk-summary-list__key")]
+    assert keys[:2] == ["Medicine", "Dose"] and "Donepezil" in first.get_text()
+    assert page.select(".app-rows-table table")  # the wide-screen table is still there
+
+
+def test_change_links_keep_acronyms(carer):
+    fill(carer)
+    page = soup(carer.client.get(carer.url("check-answers")))
+    links = [" ".join(a.get_text(" ").split()) for a in page.select("a") if a.get_text(strip=True).startswith("Change")]
+    assert "Change NHS number" in links, links
+    assert "Change nhs number" not in links
+    assert "Change date of birth" in links
