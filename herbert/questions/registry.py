@@ -232,6 +232,8 @@ def summary_rows(
             answered = value not in (None, "", [])
             if not answered and not include_empty:
                 continue
+            if not answered and question.automatic:  # the service fills it in itself (date completed)
+                continue
             row = SummaryRow(question, question.label, display_value(question, value), question.core, answered)
             if question.kind == "rows":
                 row.is_table = True

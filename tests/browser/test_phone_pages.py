@@ -30,8 +30,8 @@ def test_on_a_phone_useful_links_are_one_closed_disclosure_after_the_content(mak
     assert details.get_attribute("open") is not None
     missing_people = page.locator(".app-sidebar--phone").get_by_role("link", name="Missing People")
     assert missing_people.is_visible()
-    tab_to(page, '.app-sidebar--phone a[href="tel:116000"]', max_presses=60)
     journey.check("dashboard with useful links open")
+    tab_to(page, '.app-sidebar--phone a[href="tel:116000"]', max_presses=60)
     height_open = page.evaluate("document.documentElement.scrollHeight")
     print(f"\n{viewport['width']} px dashboard: {height_closed} px tall, {height_open} px with useful links open")
     assert height_closed < height_open - 1000  # folded away, the links no longer make the page thousands tall

@@ -82,7 +82,7 @@ class WorkForm(QuestionForm):
         "Former occupations",
         description="Jobs they did and where. Some people set off for a workplace they left years ago",
     )
-    military_service = YesNoQuestion("Served in the armed forces")
+    military_service = YesNoQuestion("Did they serve in the armed forces?")
     military_details = LongTextQuestion(
         "Military service details",
         show_if=("military_service", "yes"),

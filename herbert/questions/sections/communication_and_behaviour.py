@@ -10,8 +10,8 @@ class CommunicationForm(QuestionForm):
         core=True,
         description="For example speaks clearly but forgets quickly, understands short sentences, uses gestures",
     )
-    can_give_name = YesNoQuestion("Can give their own name")
-    can_give_address = YesNoQuestion("Can give their own address")
+    can_give_name = YesNoQuestion("Can they give their own name?")
+    can_give_address = YesNoQuestion("Can they give their own address?")
 
 
 class ApproachForm(QuestionForm):
@@ -59,7 +59,7 @@ class StateOfMindForm(QuestionForm):
         description="For example going to work, collecting the children from school, going home to their parents",
     )
     restless_times = TextQuestion("Restless times of day", description="For example late afternoon")
-    night_waking = YesNoQuestion("Wakes and gets up at night")
+    night_waking = YesNoQuestion("Do they wake and get up at night?")
     responds_to_name = ChoiceQuestion(
         "Responds to their name being called",
         choices=[("yes", "Yes"), ("no", "No"), ("not_sure", "Not sure")],

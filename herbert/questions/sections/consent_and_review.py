@@ -52,12 +52,12 @@ class ConsentForm(QuestionForm):
         "Date of the decision", past_only=True, show_if=("consent_basis", "best_interests")
     )
     best_interests_reason = LongTextQuestion("Reason for the decision", show_if=("consent_basis", "best_interests"))
-    person_aware = YesNoQuestion("They know this form exists")
+    person_aware = YesNoQuestion("Do they know this form exists?")
 
 
 class PublicityForm(QuestionForm):
     publicity_consent = YesNoQuestion(
-        "Photo and description may be used in a public appeal",
+        "May police use their photo and description in a public appeal?",
         description="If they go missing, police may ask the public for help. We only offer the appeal poster "
         "if you answer yes",
     )

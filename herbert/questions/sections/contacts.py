@@ -31,12 +31,12 @@ class ContactForm(QuestionForm):
     role = ChoiceQuestion("Role", choices=ROLES)
     contact_name = TextQuestion("Name")
     relationship = TextQuestion("Relationship to them", description="For example son, neighbour at number 12")
-    emergency_contact = YesNoQuestion("Emergency contact", description="Police should call them first")
+    emergency_contact = YesNoQuestion("Are they an emergency contact?", description="Police should call them first")
     phone = PhoneQuestion("Main phone number")
     other_phone = PhoneQuestion("Other phone number")
     contact_address = AddressQuestion("Address")
     contact_postcode = PostcodeQuestion("Postcode")
-    holds_keys = YesNoQuestion("Holds keys to their home")
+    holds_keys = YesNoQuestion("Do they hold keys to the home?")
     notes = LongTextQuestion("Notes", description="For example best times to call")
 
 

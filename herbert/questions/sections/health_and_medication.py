@@ -45,7 +45,7 @@ class ConditionsForm(QuestionForm):
 
 
 class TakesMedicationForm(QuestionForm):
-    takes_medication = YesNoQuestion("Takes medication", core=True)
+    takes_medication = YesNoQuestion("Do they take any medication?", core=True)
 
 
 URGENCY = [

@@ -38,7 +38,7 @@ class TravelForm(QuestionForm):
         ],
         description="Select all that apply",
     )
-    bus_pass = YesNoQuestion("Has a bus pass or travel card")
+    bus_pass = YesNoQuestion("Do they have a bus pass or travel card?")
     bus_pass_details = TextQuestion(
         "Which bus pass or travel card",
         show_if=("bus_pass", "yes"),
@@ -49,7 +49,7 @@ class TravelForm(QuestionForm):
 
 
 class DrivingForm(QuestionForm):
-    drives = YesNoQuestion("Drives or has access to car keys")
+    drives = YesNoQuestion("Do they drive, or can they get hold of car keys?")
     vehicle_make = TextQuestion("Vehicle make", core=True, show_if=("drives", "yes"), description="For example Ford")
     vehicle_model = TextQuestion(
         "Vehicle model", core=True, show_if=("drives", "yes"), description="For example Fiesta"

@@ -6,7 +6,7 @@ from herbert.questions.structure import Page, QuestionForm, Section
 
 
 class MobileForm(QuestionForm):
-    has_mobile = YesNoQuestion("Has a mobile phone", core=True)
+    has_mobile = YesNoQuestion("Do they have a mobile phone?", core=True)
     mobile_number = PhoneQuestion("Mobile number", core=True, show_if=("has_mobile", "yes"))
     mobile_network = TextQuestion(
         "Mobile network", core=True, show_if=("has_mobile", "yes"), description="For example EE, O2, Vodafone"
@@ -20,10 +20,10 @@ class TrackersForm(QuestionForm):
     locator_app = TextQuestion(
         "Locator app or smartwatch", description="For example Find My iPhone, Google Find My Device, a GPS watch"
     )
-    gps_tracker = YesNoQuestion("Carries a GPS tracker")
+    gps_tracker = YesNoQuestion("Do they carry a GPS tracker?")
     gps_tracker_details = TextQuestion("GPS tracker make or provider", show_if=("gps_tracker", "yes"))
     gps_monitoring_phone = PhoneQuestion("GPS tracker monitoring centre phone number", show_if=("gps_tracker", "yes"))
-    telecare = YesNoQuestion("Has telecare or a lifeline alarm")
+    telecare = YesNoQuestion("Do they have telecare or a lifeline alarm?")
     telecare_provider = TextQuestion("Telecare provider", show_if=("telecare", "yes"))
     telecare_phone = PhoneQuestion("Telecare provider phone number", show_if=("telecare", "yes"))
 

@@ -36,19 +36,19 @@ class HairFaceForm(QuestionForm):
 
 
 class AidsForm(QuestionForm):
-    wears_glasses = YesNoQuestion("Wears glasses")
-    glasses_outdoors = YesNoQuestion("Wears glasses outdoors", show_if=("wears_glasses", "yes"))
+    wears_glasses = YesNoQuestion("Do they wear glasses?")
+    glasses_outdoors = YesNoQuestion("Do they wear them outdoors?", show_if=("wears_glasses", "yes"))
     glasses_description = TextQuestion(
         "Description of their glasses", show_if=("wears_glasses", "yes"), description="For example gold wire frames"
     )
-    contact_lenses = YesNoQuestion("Wears contact lenses")
-    hearing_aids = YesNoQuestion("Wears hearing aids")
-    dentures = YesNoQuestion("Wears dentures")
+    contact_lenses = YesNoQuestion("Do they wear contact lenses?")
+    hearing_aids = YesNoQuestion("Do they wear hearing aids?")
+    dentures = YesNoQuestion("Do they wear dentures?")
 
 
 class HasFeaturesForm(QuestionForm):
     has_distinguishing_features = YesNoQuestion(
-        "Has distinguishing features",
+        "Do they have any distinguishing features?",
         core=True,
         description="Scars, tattoos, birthmarks, piercings or anything else that would help police recognise them",
     )

@@ -8,7 +8,7 @@ SLUG = "previous-missing-episodes"
 
 
 class GoneMissingBeforeForm(QuestionForm):
-    has_gone_missing_before = YesNoQuestion("Has gone missing before")
+    has_gone_missing_before = YesNoQuestion("Have they gone missing before?")
 
 
 class EpisodeForm(QuestionForm):
