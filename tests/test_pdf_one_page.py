@@ -225,3 +225,13 @@ def test_the_poster_is_one_page_with_its_call_to_action(render_app, photos):
         if name not in ("sex", "height", "build"):
             assert f"Poster{name}" in text, name
     assert printed_near_edge(poster) == []
+
+
+def test_section_l_keeps_its_letter_when_it_does_not_apply(render_app, photos):
+    document = maximal_document()
+    document["about-the-person"]["living_situation"] = "with_family"
+    with render_app.test_request_context():
+        pdf = documents.render_police_pdf(document, photos, meta=META)
+    text = squash(pdf_text(pdf, first=2, raw=True))
+    assert "L. Care setting Not needed they do not live in a care home or supported living" in text
+    assert text.index("K. Contacts") < text.index("L. Care setting") < text.index("M. ")

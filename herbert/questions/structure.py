@@ -132,6 +132,9 @@ class Section:
     intro: str = ""
     applies_when: Callable[[Document], bool] | None = None
     core_checks: tuple[CoreCheck, ...] = ()
+    # Shown in the section's place when it does not apply ("Not needed: …"), so the letters after it stay
+    # those of the paper form and a carer and an officer with a paper copy talk about the same letters.
+    not_needed: str = ""
 
     def __post_init__(self) -> None:
         for page in self.pages:

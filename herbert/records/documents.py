@@ -689,6 +689,10 @@ def printed_sections(document: registry.Document, photos: list[PrintedPhoto]) ->
                 not_answered.append(title)
             continue
         if not section.applies(document):
+            if section.not_needed:  # in its place, so the letters match the paper form
+                answered.append(
+                    PrintedSection(section.letter, section.title, parts=[[Fact("Not needed", section.not_needed)]])
+                )
             continue
         answers = document.get(section.slug) or {}
         rows = registry.summary_rows(section, answers, document, include_empty=False) if answers else []

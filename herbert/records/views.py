@@ -124,6 +124,14 @@ def task_list_items(person: Person, document: registry.Document, photos: list[di
     items = []
     for section in SECTIONS:
         if not section.applies(document):
+            if section.not_needed:  # kept in its place, so the letters stay those of the paper form
+                items.append(
+                    {
+                        "title": {"text": f"{section.letter}. {section.title}"},
+                        "hint": {"text": f"Not needed: {section.not_needed}"},
+                        "status": {"text": "Not needed", "classes": "govuk-task-list__status--cannot-start-yet"},
+                    }
+                )
             continue
         if section.endpoint is not None:
             href = _url_or_none(section.endpoint, person_id=person.id)
@@ -188,6 +196,8 @@ def answer_sections(person: Person, document: registry.Document, with_links: boo
     result = []
     for section in SECTIONS:
         if not section.applies(document):
+            if section.not_needed:
+                result.append({"section": section, "rows": [], "link": None, "not_needed": section.not_needed})
             continue
         if section.endpoint is not None:
             result.append({"section": section, "rows": [], "link": _url_or_none(section.endpoint, person_id=person.id)})

@@ -333,3 +333,22 @@ def test_change_links_keep_acronyms(carer):
     assert "Change NHS number" in links, links
     assert "Change nhs number" not in links
     assert "Change date of birth" in links
+
+
+def test_section_l_keeps_its_place_when_it_does_not_apply(carer):
+    """Letters stay those of the paper form: without a care home, L shows as not needed, and M stays M."""
+    carer.save("about-the-person", "living-situation", {"living_situation": "with_family"})
+    overview = soup(carer.client.get(f"/people/{carer.person_id}"))
+    items = [" ".join(item.get_text(" ").split()) for item in overview.select(".govuk-task-list__item")]
+    l_item = next(item for item in items if item.startswith("L. Care setting"))
+    assert "Not needed: they do not live in a care home or supported living" in l_item and "Not needed" in l_item
+    assert items.index(l_item) == len(items) - 2 and items[-1].startswith("M. ")
+    check = soup(carer.client.get(carer.url("check-answers")))
+    heading = check.find("h2", string="L. Care setting")
+    assert heading and "Not needed: they do not live" in heading.find_next("p").get_text()
+    carer.save("about-the-person", "living-situation", {"living_situation": "care_home"})
+    items = [
+        item.get_text(" ")
+        for item in soup(carer.client.get(f"/people/{carer.person_id}")).select(".govuk-task-list__item")
+    ]
+    assert not any("Not needed" in item for item in items)

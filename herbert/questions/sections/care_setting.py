@@ -35,4 +35,5 @@ SECTION = Section(
         Page("security-and-checks", "Security and checks", SecurityForm),
     ),
     applies_when=lives_in_care_setting,
+    not_needed="they do not live in a care home or supported living",
 )
