@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired
 
 from herbert.audit import record_event
 from herbert.auth.guard import login_required
+from herbert.auth.idle import idle_save_requested, sign_out_after_idle_save
 from herbert.models import Person
 from herbert.questions import registry
 from herbert.questions.registry import SECTIONS, Page, Section
@@ -118,6 +119,8 @@ def page(person_id: str, section_slug: str, page_slug: str):
         new_answers = kept | automatic | registry.page_answers(form)
         save_answers(person, section, new_answers)
         document[section.slug] = new_answers
+        if idle_save_requested():
+            return sign_out_after_idle_save(request.path)
         return _after_save(person, page, document)
     fields = top_level_fields(form)
     return render_template(
@@ -215,6 +218,8 @@ def row(person_id: str, section_slug: str, page_slug: str, row_id: str | None):
         else:
             new_answers.pop(page.rows_key, None)
         save_answers(person, section, new_answers)
+        if idle_save_requested():
+            return sign_out_after_idle_save(page_url(person.id, page))
         if request.form.get("action") == "later":
             flash(SAVED_MESSAGE)
             return redirect(url_for("people.overview", person_id=person.id))
