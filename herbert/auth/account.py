@@ -129,6 +129,7 @@ def two_factor_set_up():
         "account/two_factor_set_up.html",
         form=form,
         qr_code=two_factor.qr_code_data_uri(uri),
+        otpauth_uri=uri,  # on a phone the QR code cannot be scanned by the same phone: this link opens the app
         grouped_secret=two_factor.group_secret(secret),
     )
 

@@ -196,3 +196,12 @@ def test_totp_window_accepts_neighbouring_codes_only(app, two_factor):
         assert tf.matching_step(two_factor.secret, code_at(two_factor.secret, now - timedelta(seconds=30)))
         assert tf.matching_step(two_factor.secret, code_at(two_factor.secret, now + timedelta(seconds=95))) is None
         assert tf.matching_step(two_factor.secret, "abcdef") is None
+
+
+def test_set_up_offers_an_otpauth_link_beside_the_qr_code(signed_in):
+    """On a phone the QR code cannot be scanned by the phone showing it: the link opens the app instead."""
+    set_up = page(signed_in.get("/account/two-factor/set-up"))
+    link = set_up.find("a", string="Open in authenticator app")
+    secret = "".join(set_up.find(id="secret-key").get_text().split())
+    assert link["href"].startswith("otpauth://totp/") and f"secret={secret}" in link["href"]
+    assert link.find_previous("img", class_="app-qr-code")  # next to the QR code
