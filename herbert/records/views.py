@@ -165,6 +165,7 @@ def overview(person_id: str):
     record_event("person.view", person_id=person.id)
     summary = store.load_summary(person)
     _status, photo_message = photo_state(photos)
+    revisions = _revisions_with_authors(person)
     return render_template(
         "people/overview.html",
         person=person,
@@ -175,9 +176,18 @@ def overview(person_id: str):
         task_items=task_list_items(person, document, photos),
         missing=registry.missing_core(document, photos),
         photo_message=photo_message,
-        revisions=_revisions_with_authors(person),
+        revisions=revisions,
+        draft_changed=_draft_changed(person, document, revisions),
         review_due=person.next_review_on is not None and person.next_review_on <= utcnow(),
     )
+
+
+def _draft_changed(person: Person, document: registry.Document, revisions: list[dict[str, Any]]) -> bool:
+    """Whether the draft differs from the latest version (straight after confirming it does not: the
+    draft is then an exact copy, and "changes not confirmed yet" would lead to "Nothing changed")."""
+    if not revisions:
+        return False
+    return registry.prune_document(document) != store.load_revision(person, revisions[0]["number"])
 
 
 def _age(document: registry.Document) -> int | None:

@@ -169,6 +169,7 @@ def test_share_then_police_view_then_found(carer, client_request):
     assert police.get(form_path).status_code == 410
     offer = carer.client.get(response.location)
     soup = page(offer)
+    assert soup.title.get_text().startswith(soup.h1.get_text(strip=True) + " – ")  # the title says what the h1 says
     assert soup.find("input", {"name": "where_found"})["value"] == "By the canal lock"
     assert soup.find("input", {"name": "missing_from"})["value"].startswith("1 High Street")
     assert soup.find("input", {"name": "how_long"})["value"]

@@ -1,6 +1,7 @@
 """The dashboard, a person's overview (task list, what police will most need), check your answers,
 publishing versions, what changed between them, and deleting a person — through the real pages."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -352,3 +353,21 @@ def test_section_l_keeps_its_place_when_it_does_not_apply(carer):
         for item in soup(carer.client.get(f"/people/{carer.person_id}")).select(".govuk-task-list__item")
     ]
     assert not any("Not needed" in item for item in items)
+
+
+def test_overview_reads_known_as_and_age_as_two_sentences(carer):
+    carer.save("about-the-person", "name", {"full_name": "Margaret Smith", "preferred_name": "Peggy"})
+    carer.save("about-the-person", "date-of-birth", {"date_of_birth": ["1", "3", "1950"]})
+    text = " ".join(soup(carer.client.get(f"/people/{carer.person_id}")).get_text(" ").split())
+    assert re.search(r"Known as Peggy\. Age \d+\.", text), text[:300]
+
+
+def test_no_unconfirmed_changes_link_straight_after_confirming(carer):
+    fill(carer)
+    assert publish(carer).status_code == 302
+    overview = soup(carer.client.get(f"/people/{carer.person_id}"))
+    assert not overview.find("a", string=re.compile("not confirmed yet"))
+    assert "No changes since version 1." in overview.get_text()
+    carer.save("about-the-person", "name", {"full_name": "Margaret Rose Smith", "preferred_name": "Peg"})
+    overview = soup(carer.client.get(f"/people/{carer.person_id}"))
+    assert overview.find("a", string="Changes since version 1 that are not confirmed yet")
