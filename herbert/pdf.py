@@ -70,9 +70,11 @@ def _data_only_fetcher() -> Any:
 # Fitting the first page (the police PDF's grab sheet): the HTML's root element carries data-fit="0" and an
 # element with id FIRST_PAGE_END closes what must stay on page 1. While that element lands past page 1,
 # the layout is tried again at the next level (data-fit="1", "2" …), whose CSS shortens more. Each try is
-# first a cheap probe (data-fit-probe: the template hides everything after page 1), then one full layout.
+# first a cheap probe (the HTML up to PROBE_CUT only: page 1 alone), then one full layout. The markers are
+# our templates' own markup; user text cannot contain them (Jinja escapes "<" and quotes).
 FIT_ATTRIBUTE = 'data-fit="0"'
 FIRST_PAGE_END = "first-page-end"
+PROBE_CUT = '<div class="after-first-page">'
 
 
 def _layout(html: str) -> Any:
@@ -87,7 +89,10 @@ def _layout(html: str) -> Any:
 
 
 def _at_fit_level(html: str, level: int, *, probe: bool = False) -> str:
-    return html.replace(FIT_ATTRIBUTE, f'data-fit="{level}"' + (" data-fit-probe" if probe else ""), 1)
+    html = html.replace(FIT_ATTRIBUTE, f'data-fit="{level}"', 1)
+    if probe and PROBE_CUT in html:
+        html = html[: html.index(PROBE_CUT)] + "</body></html>"
+    return html
 
 
 def _first_page_holds_it(document: Any) -> bool:
@@ -96,24 +101,31 @@ def _first_page_holds_it(document: Any) -> bool:
 
 def fitted_layout(html: str, fit_levels: int) -> tuple[Any, int]:
     """The laid-out document at the first fit level whose first page holds everything up to FIRST_PAGE_END
-    (the last level when none does: its CSS must then make it fit), and that level."""
-    level = 0
-    if fit_levels and FIT_ATTRIBUTE in html:
-        level = _fitting_level(html, fit_levels)
+    (the last level when none does: its CSS must then make it fit), and that level. Most documents fit
+    at level 0, so that is laid out in full first: they cost one layout, as without fitting."""
+    document = _layout(html)
+    if not fit_levels or FIT_ATTRIBUTE not in html or _first_page_holds_it(document):
+        return document, 0
+    first_pages = _pages_until_first_page_end(document)
+    level = _fitting_level(html, fit_levels, first_pages)
     while True:
-        document = _layout(_at_fit_level(html, level) if level else html)
+        document = _layout(_at_fit_level(html, level))
         if level >= fit_levels or _first_page_holds_it(document):
             return document, level
         level += 1  # the probe fitted but the full layout did not (page numbers can differ by a digit)
 
 
-def _fitting_level(html: str, fit_levels: int) -> int:
-    """The lowest level whose probe fits (levels only ever shorten, so a binary search finds it). A first
-    page that runs to 3 pages or more goes straight to the last level: nothing less would fit it."""
-    first = _layout(_at_fit_level(html, 0, probe=True))
-    if _first_page_holds_it(first):
-        return 0
-    if len(first.pages) >= 3:
+def _pages_until_first_page_end(document: Any) -> int:
+    for number, page in enumerate(document.pages, start=1):
+        if FIRST_PAGE_END in page.anchors:
+            return number
+    return len(document.pages)
+
+
+def _fitting_level(html: str, fit_levels: int, first_pages: int) -> int:
+    """The lowest level from 1 whose probe fits (levels only ever shorten, so a binary search finds it).
+    A first page that ran to 3 pages or more at level 0 goes straight to the last level."""
+    if first_pages >= 3:
         return fit_levels
     low, high = 1, fit_levels  # the answer is in low..high; high is taken when nothing below fits
     while low < high:
