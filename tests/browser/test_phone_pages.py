@@ -68,3 +68,43 @@ def test_sign_out_is_not_the_first_full_width_control(make_journey, viewport):
     with journey.navigation():
         page.keyboard.press("Enter")
     assert journey.path in ("/", "/sign-in")
+
+
+def add_medicines(journey: Journey) -> str:
+    """Sign up, add a person who takes two medicines (through the pages); return the person's path."""
+    journey.sign_up()
+    journey.visit("/people/new")
+    journey.submit("Start")
+    person = "/".join(journey.path.split("/")[:3])
+    journey.visit(f"{person}/health-and-medication/takes-medication")
+    journey.page.get_by_label("Yes", exact=True).check()
+    journey.submit("Save and continue")
+    for name, dose in (("Donepezil", "10 mg"), ("Metformin", "500 mg")):
+        journey.visit(f"{person}/health-and-medication/medication/new")
+        journey.fill("Medicine", name)
+        journey.fill("Dose", dose)
+        journey.submit("Save and continue")
+    return person
+
+
+@pytest.mark.parametrize("viewport", [PHONE, NARROW], ids=["375px", "320px"])
+def test_check_your_answers_shows_a_summary_card_per_row_on_a_phone(make_journey, viewport):
+    journey: Journey = make_journey(viewport=viewport)
+    person = add_medicines(journey)
+    journey.visit(f"{person}/check-answers")
+    page = journey.page
+    cards = page.locator(".app-rows-cards .govuk-summary-card")
+    assert cards.filter(has_text="Medicine 1 of 2").first.is_visible()
+    assert cards.filter(has_text="Metformin").first.is_visible()
+    assert not page.locator(".app-rows-table").first.is_visible()  # no wide table on a phone
+    for card in cards.all()[:2]:
+        box = card.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+
+
+def test_check_your_answers_keeps_the_table_on_a_wide_screen(make_journey):
+    journey: Journey = make_journey(viewport=WIDE)
+    person = add_medicines(journey)
+    journey.visit(f"{person}/check-answers")
+    assert journey.page.locator(".app-rows-table table").first.is_visible()
+    assert not journey.page.locator(".app-rows-cards").first.is_visible()
