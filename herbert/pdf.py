@@ -101,30 +101,25 @@ def _first_page_holds_it(document: Any) -> bool:
 
 def fitted_layout(html: str, fit_levels: int) -> tuple[Any, int]:
     """The laid-out document at the first fit level whose first page holds everything up to FIRST_PAGE_END
-    (the last level when none does: its CSS must then make it fit), and that level. Most documents fit
-    at level 0, so that is laid out in full first: they cost one layout, as without fitting."""
-    document = _layout(html)
-    if not fit_levels or FIT_ATTRIBUTE not in html or _first_page_holds_it(document):
-        return document, 0
-    first_pages = _pages_until_first_page_end(document)
-    level = _fitting_level(html, fit_levels, first_pages)
+    (the last level when none does: its CSS must then make it fit), and that level.
+
+    Probes come first and the full document is laid out once: a probe lays out page 1 alone, whose
+    texts are all cut short, so its cost is bounded even when the rest of the form is huge (a second
+    full layout of a hostile 100,000-character form would double the render time)."""
+    if not fit_levels or FIT_ATTRIBUTE not in html:
+        return _layout(html), 0
+    first = _layout(_at_fit_level(html, 0, probe=True))
+    level = 0 if _first_page_holds_it(first) else _fitting_level(html, fit_levels, len(first.pages))
     while True:
-        document = _layout(_at_fit_level(html, level))
+        document = _layout(_at_fit_level(html, level) if level else html)
         if level >= fit_levels or _first_page_holds_it(document):
             return document, level
         level += 1  # the probe fitted but the full layout did not (page numbers can differ by a digit)
 
 
-def _pages_until_first_page_end(document: Any) -> int:
-    for number, page in enumerate(document.pages, start=1):
-        if FIRST_PAGE_END in page.anchors:
-            return number
-    return len(document.pages)
-
-
 def _fitting_level(html: str, fit_levels: int, first_pages: int) -> int:
     """The lowest level from 1 whose probe fits (levels only ever shorten, so a binary search finds it).
-    A first page that ran to 3 pages or more at level 0 goes straight to the last level."""
+    A first page whose level-0 probe ran to 3 pages or more goes straight to the last level."""
     if first_pages >= 3:
         return fit_levels
     low, high = 1, fit_levels  # the answer is in low..high; high is taken when nothing below fits

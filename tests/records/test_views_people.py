@@ -73,7 +73,7 @@ def test_task_list_and_missing_core_follow_the_answers(carer):
     client, pid = carer.client, carer.person_id
     statuses = task_statuses(client, pid)
     assert statuses["A. About the person"] == "Not yet started"
-    assert "L. Care setting" not in statuses  # only for a care home or supported living
+    assert statuses["L. Care setting"] == "Not needed"  # only for a care home: kept in place, letters unchanged
     assert "Full name" in missing_list(client, pid)
     assert "At least one next of kin or emergency contact" in missing_list(client, pid)
 
