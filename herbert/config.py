@@ -21,6 +21,11 @@ class Defaults:
     KEYRING_FILE = "keyring.json"
     KEYRING: str | None = None  # the keyring as JSON, for deployments that inject it from the environment
     BLOB_DIR = "blobs"
+    # Photos (sealed) on S3-compatible object storage instead of BLOB_DIR when S3_BUCKET is set; credentials and
+    # region come from boto3's standard AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION.
+    S3_BUCKET: str | None = None
+    S3_ENDPOINT_URL: str | None = None  # for services other than AWS, e.g. "https://objects.example.net"
+    S3_PREFIX = ""  # e.g. "herbert/": every object name starts with it
     BLOB_SWEEP_GRACE_SECONDS = 600  # the start-up sweep leaves younger stray files alone (another worker's upload)
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # one photo upload at most; larger requests get 413
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the (server-side, expiring) session

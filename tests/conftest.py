@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from herbert import clock, create_app
 from herbert.auth import passwords
 from herbert.extensions import db
+from tests.blob_backends import blob_backend, blob_config, pytest_generate_tests, s3_server  # noqa: F401 (folder/s3rver)
 
 POSTGRES_URL = os.environ.get("HERBERT_TEST_DATABASE_URL")
 BACKENDS = [
@@ -112,8 +113,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path):
-    """A fresh app with its own instance folder, keyring and empty migrated database."""
+def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, blob_config: dict):  # noqa: F811
+    """A fresh app with its own instance folder, keyring and empty migrated database (and blob store: the
+    folder, or a new bucket on s3rver too in modules marked `blob_backends`: see tests/blob_backends.py)."""
     clock.freeze(None)
     instance = tmp_path / "instance"
     instance.mkdir(mode=0o700)
@@ -132,9 +134,12 @@ def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_tem
                 "PUBLIC_URL": "http://localhost",
                 "PREPARE_POLICE_PDFS": False,  # no background renders; tests/handover/test_kept_pdfs.py turns it on
             }
+            | blob_config
         )
     finally:
         os.environ.pop("HERBERT_INSTANCE_PATH", None)
+    if blob_config:
+        app.extensions["tests.s3_server"] = request.getfixturevalue("s3_server")
     yield app
     with app.app_context():
         if backend == "postgres":

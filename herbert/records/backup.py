@@ -1,4 +1,4 @@
-"""Online backup and restore of the database and the blob folder — never the keyring.
+"""Online backup and restore of the database and the photo blobs (folder or object storage) — never the keyring.
 
 A backup is a folder: `database.sqlite3` (SQLite's online backup API) or `database.pgdump`
 (pg_dump, custom format, taken from an exported snapshot), `blobs/` (the sealed photos that snapshot
@@ -30,6 +30,7 @@ from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.keystore import key_wrapper, keyring_from_environment, keyring_path, load_keyring
 from herbert.models import DraftSection, Person, Photo, Revision, User
+from herbert.records.blobs import PHOTO_KEY, BlobMissing, BlobStore, blob_store
 
 FORMAT = "herbert-backup/1"
 MANIFEST = "manifest.json"
@@ -60,7 +61,7 @@ def create_backup(app: Flask, destination: Path) -> dict[str, Any]:
     os.chmod(destination, 0o700)
     blobs_out = destination / "blobs"
     blobs_out.mkdir(mode=0o700)
-    source_blobs = Path(app.config["BLOB_PATH"])
+    source_blobs = blob_store(app)
 
     # Blobs are write-once (a new photo gets a new id), so copying them before and after the database
     # snapshot catches every blob the snapshot refers to, unless a photo is deleted in that window.
@@ -139,22 +140,26 @@ def _inventory(execute) -> tuple[set[str], dict[str, int], set[str]]:
     return photo_ids, counts, kek_ids
 
 
-def _copy_blobs(source: Path, target: Path, wanted: set[str] | None) -> set[str]:
+def _photo_keys(store: BlobStore) -> list[str]:
+    """The photo blobs in a store (32-hex keys); other kinds of blob are their owners' business."""
+    return [key for key in store.list_keys() if PHOTO_KEY.match(key)]
+
+
+def _copy_blobs(source: BlobStore, target: Path, wanted: set[str] | None) -> set[str]:
+    """Copy sealed photo blobs from the instance's store (folder or object storage) into the backup folder:
+    a backup has the same layout whichever store it came from, so it restores into either."""
     copied = set()
-    if not source.is_dir():
-        return copied
-    names = [f"{pid}.bin" for pid in wanted] if wanted is not None else [p.name for p in source.glob("*.bin")]
-    for name in names:
+    for photo_id in sorted(wanted) if wanted is not None else _photo_keys(source):
         try:
-            data = (source / name).read_bytes()
-        except FileNotFoundError:
+            data = source.get(photo_id)
+        except BlobMissing:
             continue
-        fd = os.open(target / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(target / f"{photo_id}.bin", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        copied.add(name.removesuffix(".bin"))
+        copied.add(photo_id)
     return copied
 
 
@@ -215,11 +220,9 @@ def restore_backup(app: Flask, source: Path) -> RestoreReport:
             if wrapper.is_forgotten(person_id):
                 delete_erased_person(person_id)
                 report.erased_dropped += 1
-        blobs = Path(app.config["BLOB_PATH"])
-        blobs.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for photo_id in db.session.execute(db.select(Photo.id)).scalars():
-            _copy_blob_into_place(source / "blobs" / f"{photo_id}.bin", blobs / f"{photo_id}.bin")
-        _fsync_directory(blobs)
+        blobs = blob_store(app)
+        for photo_id in list(db.session.execute(db.select(Photo.id)).scalars()):
+            _copy_blob_into_place(source / "blobs" / f"{photo_id}.bin", blobs, photo_id)
         for person_id in list(db.session.execute(db.select(Person.id)).scalars()):
             report.verify += verify_person(person_id)
             forget_cached_keys()
@@ -240,9 +243,9 @@ def restore_backup(app: Flask, source: Path) -> RestoreReport:
 
 
 def _check_instance_is_empty(app: Flask) -> None:
-    blobs = Path(app.config["BLOB_PATH"])
-    if blobs.is_dir() and any(blobs.glob("*.bin")):
-        raise BackupError(f"{blobs} already holds photos: restore only into a new, empty instance.")
+    blobs = blob_store(app)
+    if _photo_keys(blobs):
+        raise BackupError(f"{blobs.describe()} already holds photos: restore only into a new, empty instance.")
     names = set(inspect(db.engine).get_table_names())
     for table in COUNTED:
         if table in names and db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar():  # noqa: S608  # nosec B608
@@ -285,10 +288,9 @@ def _restore_postgres(dump: Path) -> None:
 def _undo_restore(app: Flask) -> None:
     """Leave the instance as empty as it was: no half-working copy that cannot open its records."""
     db.session.rollback()
-    blobs = Path(app.config["BLOB_PATH"])
-    if blobs.is_dir():
-        for path in blobs.glob("*.bin"):
-            path.unlink()
+    blobs = blob_store(app)
+    for photo_id in _photo_keys(blobs):  # the store held no photos before the restore (checked first)
+        blobs.delete(photo_id)
     if db.engine.dialect.name == "sqlite":
         target = Path(make_url(db.engine.url).database)
         db.session.remove()
@@ -303,16 +305,10 @@ def _undo_restore(app: Flask) -> None:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-def _copy_blob_into_place(source: Path, target: Path) -> None:
+def _copy_blob_into_place(source: Path, target: BlobStore, photo_id: str) -> None:
     if not source.exists():
         return  # deleted while the backup ran; `keys verify` reports the photo as failed
-    temp = target.with_name(target.name + f".{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(source.read_bytes())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, target)
+    target.put(photo_id, source.read_bytes())  # durable and atomic in either store
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
     flask --app herbert backup PATH
     flask --app herbert restore PATH
     flask --app herbert sweep
+    flask --app herbert blobs check          the blob store (folder or object storage) takes, returns and deletes
 
 None of them prints personal data: only ids, counts and key ids.
 """
@@ -27,6 +28,7 @@ from herbert.keystore import keyring_from_environment, keyring_lock, keyring_pat
 from herbert.models import Person, User
 from herbert.records import store
 from herbert.records.backup import BackupError, create_backup, restore_backup
+from herbert.records.blobs import PHOTO_KEY, blob_store
 from herbert.records.sweep import sweep
 
 keys = AppGroup("keys", help="Key-encryption keys: status, rotation, verification.")
@@ -232,6 +234,21 @@ def sweep_command(grace: float) -> None:
     )
 
 
+blobs = AppGroup("blobs", help="The sealed photo blobs' store: the instance folder or S3-compatible object storage.")
+
+
+@blobs.command("check")
+def blobs_check_command() -> None:
+    """Write, read back and delete one sealed probe blob: run it after configuring object storage."""
+    where = blob_store().describe()
+    try:
+        store.probe_blob_store()
+    except Exception as error:  # any storage failure: say where and what kind, never a credential
+        raise click.ClickException(f"The blob store, {where}, failed the check: {type(error).__name__}.") from None
+    photos = sum(1 for key in blob_store().list_keys() if PHOTO_KEY.match(key))
+    click.echo(f"Blob store: {where}. Write, read back and delete work; it holds {photos} photo blobs.")
+
+
 def register_record_commands(app: Flask) -> None:
-    for command in (keys, backup_command, restore_command, sweep_command):
+    for command in (keys, backup_command, restore_command, sweep_command, blobs):
         app.cli.add_command(command)

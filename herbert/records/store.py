@@ -12,7 +12,6 @@ Failures to open are logged with ids only (never plaintext) and raised as Record
 
 import json
 import logging
-import os
 import random
 import re
 import secrets
@@ -21,10 +20,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g
+from flask import abort, g
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,6 +32,7 @@ from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.keystore import forget_cached_keyring, key_wrapper
 from herbert.models import DraftSection, Membership, Person, Photo, Revision
+from herbert.records.blobs import BlobMissing, blob_store
 
 log = logging.getLogger(__name__)
 
@@ -387,41 +386,43 @@ def open_bytes_for(person: Person, table: str, record_id: str | int, part: str, 
 # --- photos ---------------------------------------------------------------------------------------
 
 
-def blob_dir() -> Path:
-    path = Path(current_app.config["BLOB_PATH"])
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def _blob_path(photo_id: str) -> Path:
+def _photo_key(photo_id: str) -> str:
+    """A photo's blob key is its random 128-bit id: it names no one, and is not the person's id."""
     if not PHOTO_ID.match(photo_id):
-        raise ValueError("not a photo id")  # ids are ours (random hex): anything else never names a file
-    return blob_dir() / f"{photo_id}.bin"
+        raise ValueError("not a photo id")  # ids are ours (random hex): anything else never names a blob
+    return photo_id
 
 
 def _photo_aad(person: Person, photo_id: str) -> bytes:
     return crypto.associated_data("photo_blobs", photo_id, person.id)
 
 
-def _write_blob(path: Path, data: bytes) -> None:
-    """Write to a temp file, fsync, rename, fsync the folder: a crash leaves the old state or a stray .tmp
-    (which the start-up sweep removes), never a half-written blob under its real name."""
-    temp = path.with_name(path.name + f".{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def _delete_blobs(photo_ids: Iterable[str]) -> None:
+    """Delete blobs whose rows are already gone. A store that fails here (object storage unreachable) leaves
+    orphans for the sweep rather than failing a deletion that has already happened in the database."""
+    store = blob_store()
+    for photo_id in photo_ids:
+        try:
+            store.delete(_photo_key(photo_id))
+        except Exception as error:  # noqa: BLE001 - any storage failure: the sweep finishes the job
+            log.warning("photo blob %s could not be deleted now (%s); the sweep will remove it", photo_id,
+                        type(error).__name__)  # fmt: skip
+
+
+def probe_blob_store() -> None:
+    """Write, read back and delete one sealed probe blob under a random key (`flask blobs check`): proves the
+    configured store is reachable, writable and read-after-write consistent. Raises RuntimeError if not."""
+    key = f"probe-{secrets.token_hex(16)}"
+    sealed = crypto.seal(crypto.new_data_key(), secrets.token_bytes(32), crypto.associated_data("probe", key))
+    store = blob_store()
+    store.put(key, sealed)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
+        if store.get(key) != sealed or not store.exists(key):
+            raise RuntimeError(f"{store.describe()} did not give back what was written")
     finally:
-        os.close(folder)
+        store.delete(key)
+    if store.exists(key):
+        raise RuntimeError(f"{store.describe()} kept a blob after it was deleted")
 
 
 def add_photo(person: Person, jpeg: bytes, details: dict[str, Any]) -> str:
@@ -431,8 +432,7 @@ def add_photo(person: Person, jpeg: bytes, details: dict[str, Any]) -> str:
     which the start-up sweep removes; it never leaves a row whose photo is missing.
     """
     photo_id = secrets.token_hex(16)
-    path = _blob_path(photo_id)
-    _write_blob(path, crypto.seal(data_key(person), jpeg, _photo_aad(person, photo_id)))
+    blob_store().put(_photo_key(photo_id), crypto.seal(data_key(person), jpeg, _photo_aad(person, photo_id)))
     try:
         has_primary = (
             db.session.execute(db.select(Photo.id).filter_by(person_id=person.id, is_primary=True)).first() is not None
@@ -449,7 +449,7 @@ def add_photo(person: Person, jpeg: bytes, details: dict[str, Any]) -> str:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        path.unlink(missing_ok=True)
+        _delete_blobs([photo_id])
         raise
     return photo_id
 
@@ -478,10 +478,10 @@ def open_photo(person: Person, photo_id: str) -> bytes:
     _photo_row(person, photo_id)
     key = data_key(person)
     try:
-        sealed = _blob_path(photo_id).read_bytes()
-    except FileNotFoundError:
-        log.error("photo %s of person %s is missing from the blob folder", photo_id, person.id)
-        raise RecordUnreadable(f"photo {photo_id} is missing from the blob folder") from None
+        sealed = blob_store().get(_photo_key(photo_id))
+    except BlobMissing:
+        log.error("photo %s of person %s is missing from the blob store", photo_id, person.id)
+        raise RecordUnreadable(f"photo {photo_id} is missing from the blob store") from None
     try:
         return crypto.open_sealed(key, sealed, _photo_aad(person, photo_id))
     except crypto.DecryptionError:
@@ -521,7 +521,7 @@ def delete_photo(person: Person, photo_id: str) -> None:
             newest.is_primary = True
     person.updated_at = utcnow()
     db.session.commit()
-    _blob_path(photo_id).unlink(missing_ok=True)
+    _delete_blobs([photo_id])
 
 
 # --- erasure --------------------------------------------------------------------------------------
@@ -557,8 +557,7 @@ def delete_erased_person(person_id: str) -> None:
         db.session.execute(db.delete(model).filter_by(person_id=person_id))
     db.session.execute(db.delete(Person).filter_by(id=person_id))  # the rest goes by ON DELETE CASCADE
     db.session.commit()
-    for photo_id in photo_ids:
-        _blob_path(photo_id).unlink(missing_ok=True)
+    _delete_blobs(photo_ids)
     checkpoint_sqlite()
 
 

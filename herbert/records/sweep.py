@@ -1,6 +1,8 @@
 """The start-up sweep: clear up what a crash can leave behind, so the instance stays tidy.
 
-- `*.tmp` files in the blob folder (a photo write killed before its rename);
+Blobs are reached through the configured store (herbert.records.blobs: the folder or object storage):
+- `*.tmp` files in the blob folder (a photo write killed before its rename), or abandoned multipart
+  uploads in the bucket;
 - blobs with no photos row (killed between writing the blob and committing the row, or between
   deleting the row and the blob);
 - people whose erasure was cut short, or who came back with an older database copy although the
@@ -8,6 +10,10 @@
 
 Files younger than BLOB_SWEEP_GRACE_SECONDS are left alone: another worker may be writing them right
 now (its row not yet committed). Only counts are logged, never names or contents.
+
+With object storage the bucket can hold a great many photos and every app process on every host starts
+with a sweep, so at start-up only the erasures are finished; the blob pass is `flask --app herbert sweep`,
+run from cron or the job runner (docs/operations/deploy.md).
 """
 
 import logging
@@ -22,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from herbert.extensions import db
 from herbert.keystore import keyring_from_environment, keyring_path, load_keyring
 from herbert.models import Person, Photo
+from herbert.records.blobs import PHOTO_KEY, FolderBlobStore, blob_store
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,8 @@ def sweep_at_start_up(app: Flask) -> SweepResult:
     """Called by create_app after the database is set up; never stops the app from starting."""
     try:
         with app.app_context():
-            result = sweep(app, grace_seconds=float(app.config.get("BLOB_SWEEP_GRACE_SECONDS", DEFAULT_GRACE_SECONDS)))
+            grace = float(app.config.get("BLOB_SWEEP_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
+            result = sweep(app, grace_seconds=grace, blobs=isinstance(blob_store(app), FolderBlobStore))
     except Exception as error:  # the sweep is housekeeping: report it and carry on starting
         log.warning("start-up sweep failed (%s); it will run again at the next start", type(error).__name__)
         return SweepResult(skipped=type(error).__name__)
@@ -54,16 +62,14 @@ def sweep_at_start_up(app: Flask) -> SweepResult:
     return result
 
 
-def sweep(app: Flask, grace_seconds: float) -> SweepResult:
-    """The sweep itself (inside an app context). Also `flask --app herbert sweep`."""
+def sweep(app: Flask, grace_seconds: float, blobs: bool = True) -> SweepResult:
+    """The sweep itself (inside an app context). Also `flask --app herbert sweep`. `blobs=False` skips the
+    pass over the blob store (erasures are still finished)."""
     result = SweepResult()
-    blobs = Path(app.config["BLOB_PATH"])
+    store = blob_store(app)
     cutoff = time.time() - grace_seconds
-    if blobs.is_dir():
-        for path in blobs.glob("*.tmp"):
-            if _older_than(path, cutoff):
-                path.unlink(missing_ok=True)
-                result.temp_files += 1
+    if blobs:
+        result.temp_files = store.remove_unfinished(modified_before=cutoff)
     if not _database_exists(app):
         result.skipped = "no database yet"
         return result
@@ -75,10 +81,10 @@ def sweep(app: Flask, grace_seconds: float) -> SweepResult:
         db.session.rollback()
         result.skipped = "no tables yet"
         return result
-    if blobs.is_dir():
-        for path in blobs.glob("*.bin"):
-            if path.stem not in photo_ids and _older_than(path, cutoff):
-                path.unlink(missing_ok=True)
+    if blobs:
+        for key in list(store.list_keys(modified_before=cutoff)):
+            if PHOTO_KEY.match(key) and key not in photo_ids:
+                store.delete(key)
                 result.orphan_blobs += 1
     return result
 
@@ -94,13 +100,6 @@ def _finish_erasures() -> int:
     for person_id in sorted(found):
         delete_erased_person(person_id)
     return len(found)
-
-
-def _older_than(path: Path, cutoff: float) -> bool:
-    try:
-        return path.stat().st_mtime <= cutoff
-    except FileNotFoundError:
-        return False
 
 
 def _database_exists(app: Flask) -> bool:

@@ -160,6 +160,8 @@ def jpeg_with_exif(text: str) -> bytes:
 
 def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
     """Environment for a child process that opens the same instance (keyring file, blobs, database)."""
+    from tests.blob_backends import blob_environment
+
     load_keyring(app)  # make sure the keyring file exists before any child could race to create it
     env = os.environ.copy()
     env.update(
@@ -168,6 +170,7 @@ def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
             "HERBERT_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "PYTHONPATH": str(ROOT),
         }
+        | blob_environment(app)
     )
     env.update(extra)
     return env

@@ -1,5 +1,6 @@
 """B12: after a person is erased, an older backup cannot bring their data back — not through `restore`,
-not by copying the old database file into place, not by unwrapping the key from the old file by hand."""
+not by copying the old database file into place, not by unwrapping the key from the old file by hand.
+With photo blobs in the instance folder and on S3-compatible storage (s3rver)."""
 
 import os
 import shutil
@@ -16,6 +17,9 @@ from herbert.extensions import db
 from herbert.keystore import keyring_path, load_keyring
 from herbert.models import Person
 from herbert.records import store
+from tests.blob_backends import blob_environment, every_stored_object, stored_blobs
+
+pytestmark = pytest.mark.blob_backends
 
 SECRET = "Erase-me: 22 Acacia Avenue, insulin twice daily"
 
@@ -51,7 +55,7 @@ def test_b12_restoring_an_older_backup_cannot_open_an_erased_person(ctx, tmp_pat
     target = tmp_path / "restored"
     target.mkdir(mode=0o700)
     shutil.copy(keyring_path(ctx.app), target / "keyring.json")
-    env = subprocess_env(ctx.app) | {"HERBERT_INSTANCE_PATH": str(target)}
+    env = subprocess_env(ctx.app) | {"HERBERT_INSTANCE_PATH": str(target)} | blob_environment(ctx.app, fresh=True)
     if db.engine.dialect.name == "sqlite":
         env["HERBERT_DATABASE_URL"] = f"sqlite:///{target / 'herbert.db'}"
     else:
@@ -63,8 +67,8 @@ def test_b12_restoring_an_older_backup_cannot_open_an_erased_person(ctx, tmp_pat
     with restored.app_context():
         assert db.session.get(Person, erased_id) is None
         assert store.load_summary(store.person_for(ctx.user_id, kept_id)) == {"name": "Kept"}
-        photo_files = list(Path(restored.config["BLOB_PATH"]).glob("*.bin"))
-        assert len(photo_files) == 1  # only the kept person's photo came back
+        photos = stored_blobs(restored)
+        assert len(photos) == 1 and len(every_stored_object(restored)) == 1  # only the kept person's photo is back
         db.session.remove()
         db.engine.dispose()
 
@@ -99,7 +103,8 @@ def test_b12_restoring_an_older_backup_cannot_open_an_erased_person(ctx, tmp_pat
 
 def _app_for(env: dict[str, str]):
     saved = os.environ.copy()
-    os.environ.update({k: env[k] for k in ("HERBERT_INSTANCE_PATH", "HERBERT_DATABASE_URL")})
+    names = ("HERBERT_INSTANCE", "HERBERT_DATABASE", "HERBERT_S3", "AWS_")
+    os.environ.update({name: value for name, value in env.items() if name.startswith(names)})
     try:
         return create_app({"TESTING": True, "BLOB_SWEEP_GRACE_SECONDS": 0})
     finally:

@@ -1,5 +1,6 @@
 """`flask keys rotate/verify/status`, `backup` and `restore` (B9 rotation, B13 backup/restore), on SQLite
-and PostgreSQL, through the CLI runner and as real subprocesses."""
+and PostgreSQL, through the CLI runner and as real subprocesses; the tests that touch photo blobs run with
+the folder and with S3-compatible storage (s3rver)."""
 
 import json
 import os
@@ -19,6 +20,7 @@ from herbert.extensions import db
 from herbert.keystore import keyring_path, load_keyring
 from herbert.models import Person
 from herbert.records import store
+from tests.blob_backends import blob_environment, stored_blobs
 
 
 def full_person(ctx, name: str) -> str:
@@ -30,6 +32,7 @@ def full_person(ctx, name: str) -> str:
     return person.id
 
 
+@pytest.mark.blob_backends
 def test_verify_reports_counts_and_fails_on_damage(ctx):
     runner = ctx.app.test_cli_runner()
     ids = [full_person(ctx, f"Person {n}") for n in range(3)]
@@ -158,7 +161,7 @@ def fresh_instance(tmp_path: Path, ctx, name: str, keyring_text: str | None) -> 
         fd = os.open(instance / "keyring.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(keyring_text)
-    env = subprocess_env(ctx.app) | {"HERBERT_INSTANCE_PATH": str(instance)}
+    env = subprocess_env(ctx.app) | {"HERBERT_INSTANCE_PATH": str(instance)} | blob_environment(ctx.app, fresh=True)
     if db.engine.dialect.name == "sqlite":
         env["HERBERT_DATABASE_URL"] = f"sqlite:///{instance / 'herbert.db'}"
     else:
@@ -175,9 +178,15 @@ def _empty_postgres_database(name: str) -> str:
     return url.set(database=database).render_as_string(hide_password=False)
 
 
+def instance_settings(env: dict[str, str]) -> dict[str, str]:
+    """The part of a child's environment that says which instance it is: folder, database, blob store."""
+    names = ("HERBERT_INSTANCE_PATH", "HERBERT_DATABASE_URL", "HERBERT_S3_", "AWS_")
+    return {name: value for name, value in env.items() if name.startswith(names)}
+
+
 def counts_in(env: dict[str, str]) -> dict[str, int]:
     saved = os.environ.copy()
-    os.environ.update({k: env[k] for k in ("HERBERT_INSTANCE_PATH", "HERBERT_DATABASE_URL")})
+    os.environ.update(instance_settings(env))
     try:
         other = create_app({"TESTING": True})
     finally:
@@ -188,13 +197,14 @@ def counts_in(env: dict[str, str]) -> dict[str, int]:
             has_table = "people" in db.inspect(db.engine).get_table_names()
             return {
                 "people": db.session.scalar(db.select(db.func.count()).select_from(Person)) if has_table else 0,
-                "blobs": len(list(Path(other.config["BLOB_PATH"]).glob("*.bin"))),
+                "blobs": len(stored_blobs(other)),
             }
         finally:
             db.session.remove()
             db.engine.dispose()
 
 
+@pytest.mark.blob_backends
 def test_backup_while_writing_then_restore_into_a_fresh_instance_equals_the_original(ctx, tmp_path):
     ids = [full_person(ctx, f"Person {n}") for n in range(4)]
     env = subprocess_env(ctx.app)
@@ -232,7 +242,7 @@ def test_backup_while_writing_then_restore_into_a_fresh_instance_equals_the_orig
 
     # the restored records equal the originals (the saves after the snapshot aside)
     saved = os.environ.copy()
-    os.environ.update({k: target[k] for k in ("HERBERT_INSTANCE_PATH", "HERBERT_DATABASE_URL")})
+    os.environ.update(instance_settings(target))
     try:
         other = create_app({"TESTING": True})
     finally:
@@ -254,6 +264,7 @@ def test_backup_while_writing_then_restore_into_a_fresh_instance_equals_the_orig
     assert again.returncode == 1 and "empty instance" in again.stderr
 
 
+@pytest.mark.blob_backends
 def test_restore_with_the_wrong_keyring_fails_loudly_and_leaves_nothing(ctx, tmp_path):
     full_person(ctx, "Someone")
     backup = tmp_path / "backup"
@@ -281,6 +292,7 @@ def test_restore_with_the_wrong_keyring_fails_loudly_and_leaves_nothing(ctx, tmp
     assert result.returncode == 1 and "No keyring" in result.stderr
 
 
+@pytest.mark.blob_backends
 def test_backup_refuses_a_non_empty_folder_and_restore_a_damaged_backup(ctx, tmp_path):
     runner = ctx.app.test_cli_runner()
     full_person(ctx, "Someone")

@@ -1,11 +1,11 @@
 """The photo pages as a carer uses them: add, list, change, choose the main photo, remove, view.
 
-Runs on SQLite and (with HERBERT_TEST_DATABASE_URL) PostgreSQL; images go through the real store.
+Runs on SQLite and (with HERBERT_TEST_DATABASE_URL) PostgreSQL, with photo blobs in the instance folder and
+on a real S3-compatible server (s3rver); images go through the real store.
 """
 
 import io
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -16,6 +16,9 @@ from PIL import Image
 from herbert import clock
 from herbert.extensions import db
 from herbert.models import AuditEvent, Person
+from tests.blob_backends import every_stored_object
+
+pytestmark = pytest.mark.blob_backends
 
 NOW = datetime(2026, 3, 15, 10, 0)
 
@@ -67,8 +70,9 @@ def audit_actions(app) -> list[str]:
         return list(db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
 
 
-def blob_files(app) -> list[Path]:
-    return sorted(Path(app.config["BLOB_PATH"]).glob("*")) if Path(app.config["BLOB_PATH"]).exists() else []
+def blob_files(app) -> list[bytes]:
+    """Everything the blob store's medium holds: every file in the folder, or every object in the bucket."""
+    return [data for _, data in sorted(every_stored_object(app).items())]
 
 
 # --- listing and adding --------------------------------------------------------------------------
@@ -119,7 +123,7 @@ def test_add_a_photo(app, signed_in, person_id):
     assert metadata_found(photo["jpeg"]) == []
     assert audit_actions(app)[-1] == "photo.add"
     [blob] = blob_files(app)
-    assert CANARY.encode() not in blob.read_bytes()
+    assert CANARY.encode() not in blob
 
 
 def test_nothing_chosen_shows_every_problem_at_once(app, signed_in, person_id):
