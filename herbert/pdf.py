@@ -316,6 +316,16 @@ _pool: RenderPool | None = None
 _pool_lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child (gunicorn --preload) must not talk to its parent's workers through the same pipes:
+    it starts its own pool on first use. The parent's workers stay the parent's."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def render_pool() -> RenderPool:
     """The process's render pool, created on first use (its size from PDF_WORKERS when in an app)."""
     global _pool

@@ -96,6 +96,13 @@ class S3Server:
         return {f"HERBERT_{name}": value for name, value in self.config(bucket).items()} | CREDENTIALS
 
 
+RUNNING: list[S3Server] = []  # the session's s3rver, for apps made inside a test (a restore target)
+
+
+def server_for(app: Flask) -> S3Server:
+    return app.extensions.get("tests.s3_server") or RUNNING[0]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -141,15 +148,17 @@ def s3_server() -> Iterator[S3Server]:
         pytest.skip(reason)
     directory = Path(tempfile.mkdtemp(prefix="s3rver-"))
     server = start_s3rver(directory)
+    RUNNING.append(server)
     yield server
+    RUNNING.remove(server)
     stop_s3rver(server)
     shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
-def blob_backend() -> str:
-    """Which blob store the `app` fixture configures: the folder, unless a module parametrizes it."""
-    return "folder"
+def blob_backend(request: pytest.FixtureRequest) -> str:
+    """Which blob store the `app` fixture configures: the folder, unless the test is marked `blob_backends`."""
+    return getattr(request, "param", "folder")
 
 
 @pytest.fixture
@@ -169,7 +178,7 @@ def blob_environment(app: Flask, fresh: bool = False) -> dict[str, str]:
     bucket = app.config.get("S3_BUCKET")
     if not bucket:
         return {}
-    server = app.extensions["tests.s3_server"]
+    server = server_for(app)
     return server.environment(server.new_bucket() if fresh else bucket)
 
 
@@ -186,7 +195,6 @@ def every_stored_object(app: Flask) -> dict[str, bytes]:
     object in the whole bucket (other prefixes too): what a B10 canary scan must search."""
     bucket = app.config.get("S3_BUCKET")
     if bucket:
-        return app.extensions["tests.s3_server"].objects(bucket)
+        return server_for(app).objects(bucket)
     folder = Path(app.config["BLOB_PATH"])
     return {str(p): p.read_bytes() for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
-

@@ -49,6 +49,8 @@ def sweep_at_start_up(app: Flask) -> SweepResult:
         with app.app_context():
             grace = float(app.config.get("BLOB_SWEEP_GRACE_SECONDS", DEFAULT_GRACE_SECONDS))
             result = sweep(app, grace_seconds=grace, blobs=isinstance(blob_store(app), FolderBlobStore))
+            db.session.remove()
+            db.engine.dispose()  # no pooled connection made at start-up may cross a fork (gunicorn --preload)
     except Exception as error:  # the sweep is housekeeping: report it and carry on starting
         log.warning("start-up sweep failed (%s); it will run again at the next start", type(error).__name__)
         return SweepResult(skipped=type(error).__name__)

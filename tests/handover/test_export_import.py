@@ -1,5 +1,6 @@
 """Export package: layout, schema, round trip (export → import → export equal apart from ids and dates),
-CLI equivalents, and hostile packages refused with a clear message and nothing stored."""
+CLI equivalents, and hostile packages refused with a clear message and nothing stored. The round trip and the
+hostile packages run with photo blobs in the instance folder and on S3-compatible storage (s3rver)."""
 
 import io
 import json
@@ -18,6 +19,7 @@ from herbert.handover.importer import import_package
 from herbert.handover.unpack import PackageRejected, read_package
 from herbert.models import AuditEvent, DraftSection, MissingReport, Person, Photo, Revision, User
 from herbert.records import store
+from tests.blob_backends import stored_blobs
 
 from .journey import make_person, report_missing
 
@@ -80,9 +82,11 @@ def test_export_package_layout_and_schema(carer):
         assert db.session.execute(db.select(AuditEvent).filter_by(action="export")).scalar_one()
 
 
+@pytest.mark.blob_backends
 def test_round_trip_export_import_export(carer, tmp_path):
     report_missing(carer)
     first = download_export(carer)
+    photos_before = len(stored_blobs(carer.app))
     form = BeautifulSoup(carer.client.get("/people/import").data, "html.parser")
     token = form.find("input", {"name": "csrf_token"})["value"]
     response = carer.client.post(
@@ -101,6 +105,7 @@ def test_round_trip_export_import_export(carer, tmp_path):
     second = carer.post(f"/people/{new_id}/export")
     assert second.status_code == 200
     assert comparable(first) == comparable(second.data)
+    assert photos_before and len(stored_blobs(carer.app)) == 2 * photos_before  # the copy's photos are in the store
 
 
 def test_cli_export_and_import(carer, runner, tmp_path):
@@ -234,11 +239,12 @@ HOSTILE = {
 }
 
 
-def test_hostile_packages_are_refused_and_nothing_is_stored(owner, backend):
+@pytest.mark.blob_backends
+def test_hostile_packages_are_refused_and_nothing_is_stored(app, owner, backend):
     """Every case in one app (building an app per case would cost most of this suite's time)."""
     user_id, valid = owner
     before = counts()
-    blobs_before = sorted(p.name for p in store.blob_dir().iterdir())
+    blobs_before = sorted(stored_blobs(app))
     messages = {}
     for case, make in sorted(HOSTILE.items()):
         package = make(valid)
@@ -248,7 +254,7 @@ def test_hostile_packages_are_refused_and_nothing_is_stored(owner, backend):
         assert time.perf_counter() - started < 5, case
         messages[case] = rejected.value.message
         assert counts() == before, case
-        assert sorted(p.name for p in store.blob_dir().iterdir()) == blobs_before, case
+        assert sorted(stored_blobs(app)) == blobs_before, case
     print(f"\nHostile packages ({backend}): {len(messages)} refused, nothing stored")
     for case, message in messages.items():
         print(f"  {case}: {message}")

@@ -1,6 +1,7 @@
 """B10: unique canary strings in every field, the summary, photo details and a JPEG's EXIF, written through
 the store → zero hits (UTF-8, UTF-16, hex, base64) in the database and its -wal/-shm files (or a pg_dump),
-the blob folder, the temp dir, the logs and a backup."""
+the blob folder or every object in the S3 bucket (and s3rver's own files for it), the temp dir, the logs and a
+backup."""
 
 import base64
 import logging
@@ -22,6 +23,10 @@ from store_helpers import (
 
 from herbert.extensions import db
 from herbert.records import store
+from herbert.records.blobs import blob_store
+from tests.blob_backends import every_stored_object
+
+pytestmark = pytest.mark.blob_backends
 
 
 def test_search_finds_a_canary_in_every_encoding():
@@ -53,6 +58,12 @@ def test_b10_no_plaintext_on_disk(ctx, backend, tmp_path, monkeypatch, caplog):
     jpeg = jpeg_with_exif(exif_canary)
     caplog.set_level(logging.DEBUG)
 
+    sent_headers: list[dict] = []
+    if ctx.app.config.get("S3_BUCKET"):  # look at what really goes over the wire to the object store
+        blob_store().client().meta.events.register(
+            "before-send.s3.PutObject", lambda request, **_: sent_headers.append(dict(request.headers))
+        )
+
     document, canaries = canary_document()
     person = store.person_for(ctx.user_id, store.create_person(ctx.user_id))
     summary = {"name": canary("name"), "preferred_name": canary("preferred-name")}
@@ -78,6 +89,17 @@ def test_b10_no_plaintext_on_disk(ctx, backend, tmp_path, monkeypatch, caplog):
 
     instance = Path(ctx.app.instance_path)
     searched = [instance / "blobs", temp_dir, backup]
+    objects = every_stored_object(ctx.app)
+    assert len(objects) == 1 and all(data[:1] == b"\x01" for data in objects.values())  # one sealed photo
+    object_hits = {name: found for name, data in objects.items() if (found := canary_hits(data))}
+    if ctx.app.config.get("S3_BUCKET"):
+        server = ctx.app.extensions["tests.s3_server"]
+        searched.append(server.directory / ctx.app.config["S3_BUCKET"])  # s3rver's files: object and metadata
+        [name] = objects
+        assert name.removeprefix(ctx.app.config["S3_PREFIX"]) == photo_id  # a random id: no person id, no name
+        assert person.id not in name
+        sent = {key.lower() for headers in sent_headers for key in headers}
+        assert sent and not {key for key in sent if key.startswith(("x-amz-acl", "x-amz-grant"))}  # private
     if backend == "sqlite":
         database = Path(make_url(db.engine.url).database)
         assert database.with_name(database.name + "-wal").exists()  # the WAL really is there to search
@@ -96,9 +118,10 @@ def test_b10_no_plaintext_on_disk(ctx, backend, tmp_path, monkeypatch, caplog):
     files = [p for root in searched for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file()]
     size = sum(p.stat().st_size for p in files)
     print(
-        f"\nB10 ({backend}): {len(canaries)} canaries ({len(document)} sections + summary, photo details, EXIF); "
+        f"\nB10 ({backend}, blobs in {blob_store().describe()}): {len(objects)} blob(s); "
+        f"{len(canaries)} canaries ({len(document)} sections + summary, photo details, EXIF); "
         f"searched {len(files)} files ({size} bytes) + {len(caplog.records)} log records in "
         f"{len(PREFIX_PATTERNS)} encodings: {len(hits)} files with hits, {len(log_hits)} log hits"
     )
     assert len(set(canaries)) == len(canaries) and all(c.startswith(CANARY_PREFIX) for c in canaries)
-    assert hits == {} and log_hits == []
+    assert hits == {} and log_hits == [] and object_hits == {}

@@ -228,6 +228,7 @@ def test_sweep_removes_temp_files_orphans_and_finishes_interrupted_erasures(ctx)
         for name in ("someone-else/" + "f" * 32, "herbert/notes/" + "f" * 32):
             server.client().put_object(Bucket=ctx.app.config["S3_BUCKET"], Key=name, Body=b"not ours")
     time.sleep(3)  # everything so far is older than the grace period below (S3 dates have 1 s resolution)
+    fresh_written = time.time()
     blobs.put("e" * 32, orphan)  # being written by another worker right now: its row is not committed yet
     # a person erased half-way: key destroyed and committed, rows not yet deleted (a crash in between)
     half = new_person(ctx)
@@ -236,7 +237,7 @@ def test_sweep_removes_temp_files_orphans_and_finishes_interrupted_erasures(ctx)
     half.wrapped_key = None
     db.session.commit()
     before = set(every_stored_object(ctx.app))
-    result = sweep(ctx.app, grace_seconds=1.5)
+    result = sweep(ctx.app, grace_seconds=time.time() - fresh_written + 1.0)  # the fresh blob is inside the grace
     temp_files = 0 if ctx.app.config.get("S3_BUCKET") else 1
     assert (result.temp_files, result.orphan_blobs, result.erasures_finished) == (temp_files, 1, 1)
     assert sorted(stored_blobs(ctx.app)) == sorted([kept, "e" * 32, "pdf-" + "a" * 32])
