@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bs4 import BeautifulSoup
 from sqlalchemy import create_engine, text
 
 from herbert.crypto import Keyring
@@ -39,7 +40,7 @@ class Cluster:
     env: dict[str, str]
     folder: Path
     bucket: str
-    s3: S3Server
+    s3: S3Server | None
     admin_url: str
     database: str
     processes: list[subprocess.Popen] = field(default_factory=list)
@@ -55,38 +56,46 @@ def driver_url(url: str) -> str:
 
 def start_cluster(
     folder: Path,
-    postgres_url: str,
-    redis_url: str,
-    s3: S3Server,
+    postgres_url: str | None,
+    redis_url: str | None,
+    s3: S3Server | None,
     servers: int = 2,
     workers: int = 1,
     threads: int = 4,
     preload_first: bool = False,
     extra_env: dict[str, str] | None = None,
 ) -> Cluster:
-    """Create a database, migrate it once, start `servers` gunicorn servers; wait until each answers."""
-    admin_url = driver_url(postgres_url)
+    """Create a database, migrate it once, start `servers` gunicorn servers; wait until each answers.
+
+    Without postgres_url, redis_url and s3 it is the embedded default instead (`make run`'s set-up: SQLite and
+    photo blobs in one instance folder, rate limits in memory): one server only, since that is one machine."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     database = f"herbert_cluster_{secrets.token_hex(4)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
-    database_url = admin_url.rsplit("/", 1)[0] + f"/{database}"
-    bucket = s3.new_bucket()
     ports = [free_port() for _ in range(servers)]
+    if postgres_url:
+        admin_url = driver_url(postgres_url)
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        admin.dispose()
+        database_url = admin_url.rsplit("/", 1)[0] + f"/{database}"
+    else:
+        assert servers == 1, "the embedded default is one machine"
+        admin_url = ""
+        database_url = f"sqlite:///{folder / 'host-0' / 'herbert.db'}"
+    bucket = s3.new_bucket() if s3 else ""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HERBERT_", "AWS_"))}
     env.update(
         {
             "HERBERT_DATABASE_URL": database_url,
-            "HERBERT_RATELIMIT_STORAGE_URI": redis_url,
             "HERBERT_RATELIMIT_KEY_PREFIX": f"herbert-cluster-{secrets.token_hex(4)}",  # this run's counters only
             "HERBERT_SECRET_KEY": secrets.token_urlsafe(48),
             "HERBERT_KEYRING": Keyring.generate().to_json(),
             "HERBERT_PUBLIC_URL": f"http://127.0.0.1:{ports[0]}",
             "PYTHONUNBUFFERED": "1",
         }
-        | s3.environment(bucket)
-        | CREDENTIALS
+        | ({"HERBERT_RATELIMIT_STORAGE_URI": redis_url} if redis_url else {})
+        | (s3.environment(bucket) | CREDENTIALS if s3 else {})
         | (extra_env or {})
     )
     cluster = Cluster(
@@ -178,6 +187,8 @@ def stop_server(process: subprocess.Popen) -> None:
 def stop_cluster(cluster: Cluster) -> None:
     for process in cluster.processes:
         stop_server(process)
+    if not cluster.admin_url:
+        return
     admin = create_engine(cluster.admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{cluster.database}" WITH (FORCE)'))
@@ -240,3 +251,34 @@ class Browser:
         )
         parts.append(f"--{boundary}--\r\n".encode())
         return self.request(url, b"".join(parts), f"multipart/form-data; boundary={boundary}")
+
+
+def text_of(body: bytes) -> str:
+    return " ".join(BeautifulSoup(body, "html.parser").get_text().split())
+
+
+def make_share(browser: Browser, server: str, person_id: str, password: str) -> tuple[str, str]:
+    """Report missing (page 1 with its defaults), then make a share on the handover page: (path, access code)."""
+    page_url = f"{server}/people/{person_id}/missing/last-seen"
+    form = BeautifulSoup(browser.get(page_url)[2], "html.parser")
+    data = [
+        (field["name"], field.get("value", ""))
+        for field in form.select("input[name]")
+        if field["type"] not in ("submit", "checkbox", "radio", "hidden")
+    ]
+    data.append(("last_seen_where", form.find("textarea", {"name": "last_seen_where"}).text.strip() or "Home"))
+    data.append(("action", "share"))
+    status, url, body = browser.post(page_url, data)
+    assert status == 200 and url.endswith("/missing/handover"), text_of(body)
+    ready = BeautifulSoup(body, "html.parser")
+    share_form = ready.find("form", action=f"/people/{person_id}/shares")
+    fields = {"request_id": share_form.find("input", {"name": "request_id"})["value"], "hours": "72"}
+    fields["source"] = "draft"
+    if share_form.find("input", {"name": "password"}):
+        fields["password"] = password
+    token = share_form.find("input", {"name": "csrf_token"})["value"]  # the same page as its request_id
+    status, _, body = browser.post(f"{server}/people/{person_id}/shares", fields, token=token)
+    created = BeautifulSoup(body, "html.parser")
+    assert status == 200 and created.find(id="share-link"), text_of(body)
+    link = created.find(id="share-link").text.strip()
+    return "/" + link.split("/", 3)[3], created.find(id="share-code").text.strip()

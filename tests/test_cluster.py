@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from photo_samples import jpeg
 
 from tests.blob_backends import s3_unavailable
-from tests.cluster_harness import Browser, run_flask, start_cluster, stop_cluster
+from tests.cluster_harness import Browser, make_share, run_flask, start_cluster, stop_cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -147,37 +147,10 @@ def test_a_photo_uploaded_on_a_shows_on_b_and_only_ciphertext_reaches_the_bucket
         assert not (cluster.folder / f"host-{host}" / "blobs").exists()
 
 
-def make_share(browser: Browser, server: str, person_id: str) -> tuple[str, str]:
-    """Report missing (page 1 with its defaults), then make a share on the handover page."""
-    page_url = f"{server}/people/{person_id}/missing/last-seen"
-    form = BeautifulSoup(browser.get(page_url)[2], "html.parser")
-    data = [
-        (field["name"], field.get("value", ""))
-        for field in form.select("input[name]")
-        if field["type"] not in ("submit", "checkbox", "radio", "hidden")
-    ]
-    data.append(("last_seen_where", form.find("textarea", {"name": "last_seen_where"}).text.strip() or "Home"))
-    data.append(("action", "share"))
-    status, url, body = browser.post(page_url, data)
-    assert status == 200 and url.endswith("/missing/handover"), text_of(body)
-    ready = BeautifulSoup(body, "html.parser")
-    share_form = ready.find("form", action=f"/people/{person_id}/shares")
-    fields = {"request_id": share_form.find("input", {"name": "request_id"})["value"], "hours": "72"}
-    fields["source"] = "draft"
-    if share_form.find("input", {"name": "password"}):
-        fields["password"] = PASSWORD
-    token = share_form.find("input", {"name": "csrf_token"})["value"]  # the same page as its request_id
-    status, _, body = browser.post(f"{server}/people/{person_id}/shares", fields, token=token)
-    created = BeautifulSoup(body, "html.parser")
-    assert status == 200 and created.find(id="share-link"), text_of(body)
-    link = created.find(id="share-link").text.strip()
-    return "/" + link.split("/", 3)[3], created.find(id="share-code").text.strip()
-
-
 def test_wrong_share_codes_alternated_between_a_and_b_lock_the_share_after_5_in_all(servers, carer):
     a, b = servers
     browser, _, person_id = carer
-    path, code = make_share(browser, a, person_id)
+    path, code = make_share(browser, a, person_id, PASSWORD)
     officer = Browser()
     token = officer.token(f"{b}{path}")  # the code form's CSRF token, kept for a last try once it is locked
     outcomes = []
