@@ -1,0 +1,175 @@
+"""Growth: does the time per person stay flat from 1,000 to 100,000 people? (issue 14)
+
+    .venv/bin/python bench/bench_growth.py [--sizes 1000,10000,100000] [--postgres] [--budget 600]
+
+A throwaway instance (SQLite by default; --postgres makes and drops a database of its own on the server of
+HERBERT_TEST_DATABASE_URL) is grown step by step to each size: accounts of 5 people each, every person with a
+wrapped data key, a sealed summary and one sealed draft section (like tests/records/store_helpers.seed_people).
+At each size it measures, each in a fresh app context as a request or a command has:
+- the dashboard: `store.people_for` of 50 accounts picked at random (5 people each): median and p95 in ms,
+  which should not grow with the number of people in the database;
+- `flask keys rotate` (the real command, run in process): wall time and time per person, which should stay flat.
+Ratios to the first size are printed. The reminders run belongs to the job runner (issue 10), which is not on
+this branch: not measured. Growing stops early when the next step is forecast to exceed --budget seconds
+(this is a 2-core machine shared with other work), and the output says how far it got.
+"""
+
+import argparse
+import os
+import random
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from herbert import create_app, crypto  # noqa: E402
+from herbert.extensions import db  # noqa: E402
+from herbert.keystore import key_wrapper  # noqa: E402
+from herbert.models import DraftSection, Membership, Person, User  # noqa: E402
+from herbert.records import store  # noqa: E402
+
+PEOPLE_PER_ACCOUNT = 5
+DASHBOARD_SAMPLES = 50
+BATCH_ACCOUNTS = 400  # 2,000 people per commit
+
+
+def add_accounts(count: int) -> list[int]:
+    """`count` accounts of 5 people each, committed in batches (inside an app context)."""
+    wrapper = key_wrapper()
+    user_ids: list[int] = []
+    for start in range(0, count, BATCH_ACCOUNTS):
+        accounts = [
+            User(email=f"growth-{secrets.token_hex(8)}@example.com", password_hash="unused")  # noqa: S106
+            for _ in range(min(BATCH_ACCOUNTS, count - start))
+        ]
+        db.session.add_all(accounts)
+        db.session.flush()
+        people, later = [], []
+        for account in accounts:
+            for n in range(PEOPLE_PER_ACCOUNT):
+                person_id = secrets.token_hex(16)
+                key = crypto.new_data_key()
+                kek_id, wrapped = wrapper.wrap_data_key(key, person_id)
+                summary = crypto.seal(
+                    key, b'{"name":"Person %d"}' % n, crypto.associated_data("people", person_id, "summary")
+                )
+                section = crypto.seal(
+                    key, b'{"n":1}', crypto.associated_data("draft_sections", person_id, "about-the-person")
+                )
+                people.append(Person(id=person_id, kek_id=kek_id, wrapped_key=wrapped, summary_sealed=summary))
+                later.append(Membership(user_id=account.id, person_id=person_id))
+                later.append(DraftSection(person_id=person_id, section="about-the-person", answers_sealed=section))
+        db.session.add_all(people)
+        db.session.flush()
+        db.session.add_all(later)
+        user_ids += [account.id for account in accounts]
+        db.session.commit()
+        db.session.expunge_all()
+    return user_ids
+
+
+def dashboard_ms(app, users: list[int]) -> list[float]:
+    samples = []
+    for user_id in random.sample(users, min(DASHBOARD_SAMPLES, len(users))):
+        with app.app_context():
+            started = time.perf_counter()
+            summaries = store.people_for(user_id)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert len(summaries) == PEOPLE_PER_ACCOUNT and all(s.readable for s in summaries)
+    return samples
+
+
+def rotate_s(app) -> float:
+    with app.app_context():
+        started = time.perf_counter()
+        result = app.test_cli_runner().invoke(args=["keys", "rotate", "--batch-size", "500"])
+        elapsed = time.perf_counter() - started
+        assert result.exit_code == 0, result.output
+        assert sum(n for kid, n in store.people_by_key().items() if kid != store.key_wrapper().active_id) == 0
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--budget", type=float, default=600, help="seconds the whole run may take, roughly")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    instance = Path(tempfile.mkdtemp(prefix="herbert-bench-growth-"))
+    os.environ["HERBERT_INSTANCE_PATH"] = str(instance)
+    admin, database = None, f"herbert_growth_{secrets.token_hex(4)}"
+    config = {"TESTING": True}
+    if args.postgres:
+        server = os.environ.get("HERBERT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        server = server.replace("postgresql://", "postgresql+psycopg://", 1)
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+        config["SQLALCHEMY_DATABASE_URI"] = server.rsplit("/", 1)[0] + f"/{database}"
+    app = create_app(config)
+    rows = []
+    started_all = time.perf_counter()
+    try:
+        with app.app_context():
+            db.create_all()
+        users: list[int] = []
+        for size in sizes:
+            have = len(users) * PEOPLE_PER_ACCOUNT
+            spent = time.perf_counter() - started_all
+            if rows:  # forecast: seeding and rotation scale with the people added and held
+                per_person = (spent / max(have, 1)) * 1.3
+                if spent + per_person * (size - have) + rows[-1]["rotate"] / have * size > args.budget:
+                    print(f"stopping before {size:,} people: forecast past the {args.budget:.0f} s budget")
+                    break
+            seeding = time.perf_counter()
+            with app.app_context():
+                users += add_accounts((size - have) // PEOPLE_PER_ACCOUNT)
+            seeding = time.perf_counter() - seeding
+            dashboard = dashboard_ms(app, users)
+            rotation = rotate_s(app)
+            rows.append({"size": size, "seed": seeding, "dash": dashboard, "rotate": rotation})
+            print(
+                f"{size:>8,} people: seeded +{size - have:,} in {seeding:.1f} s; dashboard (5 people) median "
+                f"{statistics.median(dashboard):.1f} ms; keys rotate {rotation:.1f} s = "
+                f"{rotation / size * 1e6:.0f} us/person",
+                flush=True,
+            )
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            admin.dispose()
+    engine = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"\n{engine}, {os.cpu_count()} CPUs; accounts of {PEOPLE_PER_ACCOUNT} people; ratios to {rows[0]['size']:,}")
+    print(
+        f"{'people':>9}{'dash p50 ms':>13}{'dash p95 ms':>13}{'ratio':>7}{'rotate s':>10}{'us/person':>11}{'ratio':>7}"
+    )
+    base_dash = statistics.median(rows[0]["dash"])
+    base_rotate = rows[0]["rotate"] / rows[0]["size"]
+    for row in rows:
+        dash = statistics.median(row["dash"])
+        p95 = sorted(row["dash"])[int(0.95 * (len(row["dash"]) - 1))]
+        per_person = row["rotate"] / row["size"]
+        print(
+            f"{row['size']:>9,}{dash:>13.1f}{p95:>13.1f}{dash / base_dash:>7.2f}{row['rotate']:>10.1f}"
+            f"{per_person * 1e6:>11.0f}{per_person / base_rotate:>7.2f}"
+        )
+    print("reminders run: not measured (the job runner of issue 10 is not on this branch)")
+    print(f"total {time.perf_counter() - started_all:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
