@@ -2,6 +2,7 @@
 
     flask --app herbert keys status          key ids in use (never the keys)
     flask --app herbert keys rotate [--retire]
+    flask --app herbert keys new-keyring --output FILE [--retire]   (for a keyring in a secret store)
     flask --app herbert keys verify
     flask --app herbert backup PATH
     flask --app herbert restore PATH
@@ -23,6 +24,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from herbert.config import write_private_file
+from herbert.crypto import Keyring
 from herbert.extensions import db
 from herbert.keystore import keyring_from_environment, keyring_lock, keyring_path, load_keyring, save_keyring
 from herbert.models import Person, User
@@ -59,16 +62,25 @@ def rotate_command(batch_size: int, pause: float, retire: bool) -> None:
     Safe to re-run: if a previous run was interrupted, this run finishes it instead of adding another key.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if keyring_from_environment(app):
+    from_environment = keyring_from_environment(app)
+    if from_environment and retire:
         raise click.ClickException(
-            "The keyring comes from HERBERT_KEYRING, which this command cannot change. Move it to the instance's "
-            "keyring file (mode 0600) to rotate, or add a key to the secret yourself and re-run after a restart."
+            "The keyring comes from HERBERT_KEYRING, which this command cannot change: make the next keyring with "
+            "`flask --app herbert keys new-keyring --retire --output FILE` and put it in your secret store."
         )
     with _rotation_lock(app):
         keyring = load_keyring()
         pending = sum(n for kid, n in store.people_by_key().items() if kid != keyring.active)
         if pending:
             click.echo(f"Finishing an earlier rotation: {pending} data keys are not yet under key {keyring.active}.")
+        elif from_environment:
+            # Several app servers share one keyring from a secret store: a new key must reach all of them
+            # (new-keyring, secret store, restart) before anything is wrapped with it; then this re-wraps.
+            raise click.ClickException(
+                f"Every data key is already under HERBERT_KEYRING's active key {keyring.active}. To rotate: "
+                "`flask --app herbert keys new-keyring --output FILE`, put the file in your secret store as "
+                "HERBERT_KEYRING for every app server, restart them, then run `keys rotate` again."
+            )
         else:
             with keyring_lock(app):
                 keyring = load_keyring()
@@ -137,6 +149,40 @@ def _retire_unused_keys(app: Flask) -> None:
             save_keyring(app, keyring)
         raise click.ClickException(f"Not retiring {', '.join(sorted(late))}: still in use. Re-run `keys rotate`.")
     click.echo(f"Retired {len(old)} old key(s): {', '.join(sorted(old)) or 'none'}.")
+
+
+@keys.command("new-keyring")
+@click.option("--output", required=True, type=click.Path(path_type=Path), help="A new file (mode 0600) to write.")
+@click.option("--retire", is_flag=True, help="Instead of adding a key, leave out old keys that nothing uses.")
+def new_keyring_command(output: Path, retire: bool) -> None:
+    """Write the next keyring to a file, for a keyring kept in a secret store (HERBERT_KEYRING).
+
+    Without --retire: the current keyring plus a new active key (then roll it out to every app server and run
+    `keys rotate`). With --retire: the current keyring without the old keys that wrap nothing any more. Either
+    way it carries the erasure list (this host's too), so erased people stay refused.
+    """
+    keyring = Keyring.from_json(load_keyring().to_json())  # a copy, with this host's erasures merged in
+    if retire:
+        in_use = _keys_in_use()
+        unused = [kid for kid in keyring.keys if kid != keyring.active and not in_use.get(kid)]
+        busy = {kid: in_use[kid] for kid in keyring.keys if kid != keyring.active and in_use.get(kid)}
+        if busy:
+            detail = ", ".join(f"{kid} wraps {n}" for kid, n in sorted(busy.items()))
+            raise click.ClickException(f"Not retiring: old keys are still in use ({detail}). Run `keys rotate`.")
+        for kid in unused:
+            keyring.retire_key(kid)
+        what = f"without the old key(s) {', '.join(sorted(unused)) or '(none)'}"
+    else:
+        what = f"with the new active key {keyring.add_key()}"
+    try:
+        write_private_file(output, keyring.to_json())
+    except FileExistsError:
+        raise click.ClickException(f"{output} exists already: name a new file.") from None
+    click.echo(
+        f"Wrote the next keyring, {what}, to {output} (mode 0600). Put it in your secret store as HERBERT_KEYRING, "
+        "restart every app server, then delete the file."
+        + ("" if retire else " Then run `flask --app herbert keys rotate`.")
+    )
 
 
 @contextmanager

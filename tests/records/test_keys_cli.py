@@ -102,7 +102,45 @@ def test_rotate_refuses_an_environment_keyring(app):
     app.config["KEYRING"] = keyring_json
     app.extensions.pop("herbert.keyring", None)
     result = app.test_cli_runner().invoke(args=["keys", "rotate"])
-    assert result.exit_code == 1 and "HERBERT_KEYRING" in result.output
+    assert result.exit_code == 1 and "HERBERT_KEYRING" in result.output and "new-keyring" in result.output
+    result = app.test_cli_runner().invoke(args=["keys", "rotate", "--retire"])
+    assert result.exit_code == 1 and "new-keyring --retire" in result.output
+
+
+def test_rotation_with_a_keyring_from_a_secret_store(ctx, tmp_path):
+    """The runbook for several app servers (docs/operations/deploy.md): new-keyring, roll out, rotate, retire."""
+    people = [full_person(ctx, f"Person {n}") for n in range(3)]
+    erased = store.create_person(ctx.user_id)
+    store.erase_person(db.session.get(Person, erased))
+    runner = ctx.app.test_cli_runner()
+
+    def use_secret(text_: str) -> None:  # what restarting every app server with the new secret does
+        ctx.app.config["KEYRING"] = text_
+        ctx.app.extensions.pop("herbert.keyring", None)
+        store.forget_cached_keys()
+
+    use_secret(load_keyring().to_json())
+    old = load_keyring().active
+    result = runner.invoke(args=["keys", "new-keyring", "--output", str(tmp_path / "next.json")])
+    assert result.exit_code == 0, result.output
+    assert oct((tmp_path / "next.json").stat().st_mode & 0o777) == "0o600"
+    assert runner.invoke(args=["keys", "new-keyring", "--output", str(tmp_path / "next.json")]).exit_code == 1
+    next_keyring = Keyring.from_json((tmp_path / "next.json").read_text())
+    assert next_keyring.active != old and old in next_keyring.keys and erased in next_keyring.erased
+    assert load_keyring().active == old  # nothing changed until the secret is rolled out
+
+    use_secret((tmp_path / "next.json").read_text())
+    result = runner.invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0 and "Re-wrapped 3 data keys" in result.output, result.output
+    assert store.people_by_key() == {next_keyring.active: 3}
+    result = runner.invoke(args=["keys", "new-keyring", "--retire", "--output", str(tmp_path / "retired.json")])
+    assert result.exit_code == 0 and old in result.output, result.output
+    use_secret((tmp_path / "retired.json").read_text())
+    assert set(load_keyring().keys) == {next_keyring.active}
+    verify = runner.invoke(args=["keys", "verify"])
+    assert verify.exit_code == 0 and "All records open." in verify.output
+    for person_id in people:
+        assert store.load_summary(store.person_for(ctx.user_id, person_id))["name"].startswith("Person")
 
 
 def test_b9_rotation_killed_half_way_then_resumed_leaves_every_record_readable_with_only_the_new_key(ctx):
