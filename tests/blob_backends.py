@@ -56,8 +56,15 @@ class S3Server:
     endpoint: str
     directory: Path
     process: subprocess.Popen
+    _client: Any = None
 
     def client(self) -> Any:
+        """One client per server, made on first use (making one costs about half a second)."""
+        if self._client is None:
+            self._client = self._new_client()
+        return self._client
+
+    def _new_client(self) -> Any:
         import boto3
         from botocore.config import Config
 

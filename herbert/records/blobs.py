@@ -194,7 +194,6 @@ class S3BlobStore:
             with self._lock:
                 client = self._clients.get(pid)
                 if client is None:
-                    import boto3
                     from botocore.config import Config
 
                     config = Config(
@@ -206,7 +205,7 @@ class S3BlobStore:
                         response_checksum_validation="when_required",
                         max_pool_connections=20,
                     )
-                    client = boto3.session.Session().client(
+                    client = _boto3_session(pid).client(
                         "s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config
                     )
                     self._clients = {pid: client}  # a client inherited across a fork is dropped, not used
@@ -260,6 +259,24 @@ class S3BlobStore:
     def describe(self) -> str:
         where = f" at {self.endpoint_url}" if self.endpoint_url else ""
         return f"the bucket {self.bucket}{where} (prefix {self.prefix!r})"
+
+
+_sessions: dict[int, Any] = {}
+_sessions_lock = threading.Lock()
+
+
+def _boto3_session(pid: int) -> Any:
+    """One boto3 session per process: it caches the parsed service models, so a second client (another app
+    in the same process, as in tests) costs milliseconds, not the half-second of loading them again."""
+    with _sessions_lock:
+        session = _sessions.get(pid)
+        if session is None:
+            import boto3
+
+            session = boto3.session.Session()
+            _sessions.clear()  # a session inherited across a fork is dropped, not used
+            _sessions[pid] = session
+        return session
 
 
 # --- choosing one ---------------------------------------------------------------------------------
