@@ -426,7 +426,7 @@ def probe_blob_store() -> None:
 
 
 def add_photo(person: Person, jpeg: bytes, details: dict[str, Any]) -> str:
-    """Store an already-cleaned JPEG (see herbert.photos) sealed in the blob folder, details in the row.
+    """Store an already-cleaned JPEG (see herbert.photos) sealed in the blob store, details in the row.
 
     The blob is written before the row is committed: a crash in between leaves a blob without a row,
     which the start-up sweep removes; it never leaves a row whose photo is missing.

@@ -1,8 +1,8 @@
 """The start-up sweep: clear up what a crash can leave behind, so the instance stays tidy.
 
 Blobs are reached through the configured store (herbert.records.blobs: the folder or object storage):
-- `*.tmp` files in the blob folder (a photo write killed before its rename), or abandoned multipart
-  uploads in the bucket;
+- `*.tmp` files in the blob folder (a photo write killed before its rename; object storage has none: a
+  PutObject is whole or absent);
 - blobs with no photos row (killed between writing the blob and committing the row, or between
   deleting the row and the blob);
 - people whose erasure was cut short, or who came back with an older database copy although the
