@@ -61,3 +61,24 @@ def test_an_unreachable_object_store_fails_fast(monkeypatch):
         store.get("d" * 32)
     assert not isinstance(failure.value, BlobMissing)  # a missing store is not a missing photo
     assert time.perf_counter() - started < 15
+
+
+def test_the_start_up_sweep_clears_the_folder_but_leaves_the_bucket_to_the_periodic_sweep(app, monkeypatch):
+    """Every process on every host sweeps at start-up: listing a bucket of 100,000 photos each time would
+    slow every start, so with object storage the blob pass is `flask sweep` (docs/operations/deploy.md)."""
+    from herbert import create_app
+    from herbert.extensions import db
+
+    with app.app_context():
+        blob_store().put("f" * 32, SEALED)  # an orphan: no photos row
+    monkeypatch.setenv("HERBERT_INSTANCE_PATH", app.instance_path)
+    names = ("SQLALCHEMY_DATABASE_URI", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_PREFIX")
+    time.sleep(1.1)  # older than the grace below, at S3's one-second resolution
+    again = create_app({name: app.config[name] for name in names} | {"TESTING": True, "BLOB_SWEEP_GRACE_SECONDS": 0})
+    with again.app_context():
+        kept = blob_store().exists("f" * 32)
+        assert kept == bool(app.config.get("S3_BUCKET"))
+        result = again.test_cli_runner().invoke(args=["sweep", "--grace", "0"])
+        assert result.exit_code == 0 and f"{int(kept)} orphan blobs" in result.output
+        assert not blob_store().exists("f" * 32)
+        db.engine.dispose()
