@@ -34,6 +34,8 @@ from herbert.records.backup import BackupError, create_backup, restore_backup
 from herbert.records.blobs import PHOTO_KEY, blob_store
 from herbert.records.sweep import sweep
 
+MAX_ROTATION_PASSES = 5
+
 keys = AppGroup("keys", help="Key-encryption keys: status, rotation, verification.")
 
 
@@ -88,16 +90,26 @@ def rotate_command(batch_size: int, pause: float, retire: bool) -> None:
                 save_keyring(app, keyring)  # durable before any data key is wrapped with it
             click.echo(f"Added key-encryption key {new_id}; it is now the active key.")
 
-        moved, failed = 0, []
+        moved, failed, after, passes = 0, [], "", 0
         while True:
-            changed, newly_failed = store.rewrap_batch(batch_size, exclude=failed)
+            changed, newly_failed, last = store.rewrap_batch(batch_size, exclude=failed, after=after)
             failed += newly_failed
             moved += changed
             if changed:
                 click.echo(f"  re-wrapped {moved} so far")
-            remaining = sum(n for kid, n in store.people_by_key().items() if kid != load_keyring().active)
-            if remaining <= len(failed):
-                break
+            if last is not None:
+                after = last  # the next batch starts after this one (keyset order: no re-scanning)
+            else:  # one pass over everyone done: count what is left only now (a full scan per batch is costly)
+                remaining = sum(n for kid, n in store.people_by_key().items() if kid != load_keyring().active)
+                passes += 1
+                if remaining <= len(failed):
+                    break
+                if passes >= MAX_ROTATION_PASSES:
+                    raise click.ClickException(
+                        f"{remaining - len(failed)} data keys are still under an old key after {passes} passes: is "
+                        "an app server still running with the old keyring? Restart it with the new one, then re-run."
+                    )
+                after = ""  # someone was wrapped under an old key meanwhile: another pass
             if pause:
                 time.sleep(pause)
         totp = _reseal_account_secrets()

@@ -108,10 +108,14 @@ def rewrap_key(person: Person) -> bool:
     return True
 
 
-def rewrap_batch(limit: int, exclude: Iterable[str] = ()) -> tuple[int, list[str]]:
-    """Re-wrap up to `limit` people whose keys are not under the active key, and commit.
+def rewrap_batch(limit: int, exclude: Iterable[str] = (), after: str = "") -> tuple[int, list[str], str | None]:
+    """Re-wrap up to `limit` people whose keys are not under the active key and whose id sorts after `after`,
+    and commit.
 
-    Returns (how many moved, ids whose key would not unwrap): the caller excludes those next time.
+    Returns (how many moved, ids whose key would not unwrap, the last id looked at or None when there was
+    none): the caller passes that id as `after` next time, so each batch starts where the last one ended
+    instead of scanning past everyone already re-wrapped (which made rotation quadratic in the number of
+    people), and excludes the failed ids.
     Each row is updated only if it still holds the wrapped key that was read (compare-and-swap), so a
     person erased meanwhile is never given their key back. People the keyring records as erased are
     deleted instead. Used by `flask keys rotate`.
@@ -120,15 +124,16 @@ def rewrap_batch(limit: int, exclude: Iterable[str] = ()) -> tuple[int, list[str
     active = wrapper.active_id
     query = (
         db.select(Person.id, Person.kek_id, Person.wrapped_key)
-        .where(Person.wrapped_key.is_not(None), Person.kek_id != active)
+        .where(Person.wrapped_key.is_not(None), Person.kek_id != active, Person.id > after)
         .order_by(Person.id)
         .limit(limit)
     )
     excluded = list(exclude)
     if excluded:
         query = query.where(Person.id.not_in(excluded))
-    changed, failed = 0, []
+    changed, failed, last = 0, [], None
     for person_id, kek_id, wrapped in db.session.execute(query).all():
+        last = person_id
         if wrapper.is_forgotten(person_id):
             delete_erased_person(person_id)  # erased, not yet swept: nothing to keep
             continue
@@ -148,7 +153,7 @@ def rewrap_batch(limit: int, exclude: Iterable[str] = ()) -> tuple[int, list[str
         changed += result.rowcount
     db.session.commit()
     forget_cached_keys()
-    return changed, failed
+    return changed, failed, last
 
 
 def people_by_key() -> dict[str, int]:
