@@ -81,4 +81,5 @@ def test_the_start_up_sweep_clears_the_folder_but_leaves_the_bucket_to_the_perio
         result = again.test_cli_runner().invoke(args=["sweep", "--grace", "0"])
         assert result.exit_code == 0 and f"{int(kept)} orphan blobs" in result.output
         assert not blob_store().exists("f" * 32)
+        db.session.remove()
         db.engine.dispose()
