@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -265,7 +266,13 @@ def make_share(browser: Browser, server: str, person_id: str, password: str) -> 
         (field["name"], field.get("value", ""))
         for field in form.select("input[name]")
         if field["type"] not in ("submit", "checkbox", "radio", "hidden")
+        and field["name"] not in ("last_seen_date", "last_seen_time")
     ]
+    from herbert.handover import missing  # UK time, as the carer would type it
+
+    seen = missing.uk_now() - timedelta(minutes=10)
+    data += [("last_seen_date", str(seen.day)), ("last_seen_date", str(seen.month)), ("last_seen_date", str(seen.year))]
+    data.append(("last_seen_time", seen.strftime("%H:%M")))
     data.append(("last_seen_where", form.find("textarea", {"name": "last_seen_where"}).text.strip() or "Home"))
     data.append(("action", "share"))
     status, url, body = browser.post(page_url, data)
