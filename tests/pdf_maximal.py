@@ -198,6 +198,7 @@ def maximal_report() -> dict[str, Any]:
     """A missing-now report with long texts."""
     return {
         "last_seen_at": "2026-11-26T14:30",
+        "reported_at": "2026-11-26T20:21",  # set by the service when the report is opened
         "last_seen_where": "Outside the Co-op on Otley Road, Headingley, by the bus shelter",
         "seen_by": "Mr Patel at the Co-op",
         "direction": _long("DirectionStart towards the town centre along Otley Road,", 40),

@@ -149,6 +149,7 @@ def test_the_missing_now_report_is_on_page_one_with_what_they_said(render_app, p
     for expected in (
         "MISSING NOW",
         "Thursday 26 November 2026 at 2:30pm",
+        "Reported missing Thursday 26 November 2026 at 8:21pm",
         "Outside the Co-op on Otley Road",
         "DirectionStart",
         "What they said they were going to do SaidGoingToStart",

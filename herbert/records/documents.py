@@ -624,7 +624,7 @@ def _next_of_kin_block(document: registry.Document) -> Block:
 
 # --- the missing-now report -----------------------------------------------------------------------
 
-MISSING_NOW_FIRST = ("last_seen_at", "last_seen_where", "direction", "said_going_to", "clothing_picks")
+MISSING_NOW_FIRST = ("last_seen_at", "reported_at", "last_seen_where", "direction", "said_going_to", "clothing_picks")
 MISSING_NOW_FIRST += ("clothing_today", "clothing_photo_ids", "items_carried", "items_details")
 MISSING_REPORT_ANCHOR = "missing-report"
 
