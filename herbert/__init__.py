@@ -14,6 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from herbert import database
 from herbert.config import load_config
 from herbert.extensions import csrf, db, limiter, migrate
+from herbert.jobs.runner import init_jobs
+from herbert.mail import init_mail
 from herbert.records.sweep import sweep_at_start_up
 from herbert.trusted_hosts import TrustedHostGuard
 
@@ -60,6 +62,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    init_mail(app)
+    init_jobs(app)
     sweep_at_start_up(app)  # remove what a crash left behind: temp files, orphan blobs, unfinished erasures
 
     from herbert.auth.sessions import ServerSessionInterface
@@ -85,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from herbert.auth import views as auth_views
     from herbert.handover import police
     from herbert.handover import views as handover_views
+    from herbert.mail import account_views as mail_account_views
     from herbert.questions import views as question_views
     from herbert.records import documents, photo_views
     from herbert.records import views as record_views
@@ -99,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         documents,
         handover_views,
         police,
+        mail_account_views,
     ):
         app.register_blueprint(module.bp)
 

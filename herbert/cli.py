@@ -23,3 +23,8 @@ def register_commands(app: Flask) -> None:
     from herbert.handover.cli import register as register_handover_commands  # audit verify, export, import
 
     register_handover_commands(app)
+    from herbert.jobs.cli import jobs_cli
+    from herbert.mail.reminders import reminders_cli
+
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(reminders_cli)

@@ -46,6 +46,18 @@ class Defaults:
     # links, QR codes, emails) is built from it, never from the request's Host header; production requires it.
     PUBLIC_URL: str | None = None
     DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"  # where `make run` serves
+    # The job runner and outgoing email (docs/design/email-and-jobs.md).
+    JOBS_URL: str | None = None  # None: a SQLite file (jobs.db) in the instance folder; or "redis://host:6379/1"
+    JOBS_IMMEDIATE: bool | None = None  # None: run jobs inside the caller when TESTING, else in the job runner
+    MAIL_SERVER: str | None = None  # None: email is off and messages go to the log (refused in production)
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER: str | None = None
+    MAIL_DISABLED = False  # production only starts without a mail server when this says so explicitly
+    MAIL_SENDER: str | None = None  # "package.module:Class" of another sender (e.g. a GOV.UK Notify client)
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:

@@ -27,6 +27,8 @@ class User(db.Model):
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email_verified_at: Mapped[datetime | None] = mapped_column()  # reminders go only to verified addresses
+    muted_notices: Mapped[str] = mapped_column(String(200), default="")  # comma-separated reminder kinds turned off
 
 
 class WebSession(db.Model):

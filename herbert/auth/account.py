@@ -18,6 +18,7 @@ from herbert.auth.sessions import end_all_sessions, rotate_session
 from herbert.clock import utcnow
 from herbert.crypto import DecryptionError
 from herbert.extensions import db
+from herbert.mail import notices
 from herbert.models import User
 from herbert.records.store import erase_people_only_cared_for_by
 
@@ -55,6 +56,7 @@ def change_password():
             user.password_changed_at = utcnow()
             db.session.commit()
             record_event("password-changed")
+            notices.account_notice(user, "password-changed")
             # Every session of this account ends, on every device; this browser gets a brand-new one.
             end_all_sessions(user.id)
             session.clear()
@@ -163,6 +165,7 @@ def two_factor_turn_off():
     if not user.is_org_admin and form.validate_on_submit():
         two_factor.disable(user)
         record_event("two-factor-off")
+        notices.account_notice(user, "two-factor-off")
         flash("Two-factor sign-in is off. You will sign in with your password only.")
         return redirect(url_for("account.overview"))
     return render_template("account/two_factor_turn_off.html", form=form)

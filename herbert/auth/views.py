@@ -13,6 +13,8 @@ from herbert.auth.passwords import hash_password, needs_rehash, verify_password
 from herbert.auth.sessions import TIMED_OUT, end_all_sessions, rotate_session
 from herbert.clock import utcnow
 from herbert.extensions import db
+from herbert.mail import notices
+from herbert.mail.account_views import send_verification
 from herbert.models import User
 
 bp = Blueprint("auth", __name__)
@@ -40,6 +42,7 @@ def start_signed_in_session(user: User) -> None:
     mark_authenticated()
     rotate_session(session)  # type: ignore[arg-type]
     record_event("sign-in", actor_user_id=user.id)
+    notices.signed_in(user)  # remembers this browser; emails the carer when it is a new one
 
 
 def start_pending_sign_in(user: User, next_path: str) -> None:
@@ -79,6 +82,7 @@ def sign_up():
             db.session.add(user)
             db.session.commit()
             record_event("account-created", actor_user_id=user.id)
+            send_verification(user)  # the carer can start at once; reminders wait for the confirmed address
             start_signed_in_session(user)
             return redirect(url_for("people.dashboard"))
         form.email.errors.append("An account with this email address already exists. Sign in instead.")

@@ -26,6 +26,7 @@ from herbert.handover.clients import describe_client
 from herbert.handover.forms import AccessCodeForm, ButtonForm, PoliceEntryForm
 from herbert.handover.shares import CodeCheck, ShareState
 from herbert.links import police_address
+from herbert.mail import notices
 from herbert.models import Share
 from herbert.records.store import RecordUnreadable
 
@@ -113,6 +114,7 @@ def _accepted(share: Share):
     _grant_access(share)
     shares.record_open(share, describe_client(request.headers.get("User-Agent")))
     record_event("share.open", person_id=share.person_id, detail=f"share {share.id}")
+    notices.share_opened(share, describe_client(request.headers.get("User-Agent")))
     return redirect(url_for("police.view", reference=shares.format_code(share.reference)), code=303)
 
 
@@ -121,6 +123,7 @@ def _count_wrong(share: Share, outcome: CodeCheck) -> None:
         record_event("share.wrong-code", person_id=share.person_id, detail=f"share {share.id}")
     if outcome is CodeCheck.LOCKED and share.locked_at is not None:
         record_event("share.locked", person_id=share.person_id, detail=f"share {share.id}")
+        notices.share_locked(share)
 
 
 # --- ways in ---------------------------------------------------------------------------------------

@@ -1,0 +1,21 @@
+"""`flask --app herbert jobs run`: the job runner (a huey consumer) for this app's configuration."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from herbert.jobs.runner import runner_of
+
+jobs_cli = AppGroup("jobs", help="The job runner: email, reminders, expiry and clean-ups.")
+
+
+@jobs_cli.command("run")
+@click.option("--workers", default=2, show_default=True, help="Threads running jobs at once.")
+@click.option("--no-periodic", is_flag=True, help="Do not run the periodic jobs here (another runner does).")
+def run_command(workers: int, no_periodic: bool) -> None:
+    """Run jobs until stopped (Ctrl-C or SIGTERM finish the running jobs first)."""
+    huey = runner_of(current_app).huey
+    huey.immediate = False
+    click.echo(f"Job runner started ({type(huey).__name__}, {workers} workers)", err=True)
+    consumer = huey.create_consumer(workers=workers, periodic=not no_periodic, worker_type="thread")
+    consumer.run()

@@ -1,0 +1,63 @@
+"""Housekeeping jobs that used to wait for a page view or a restart.
+
+- drop_expired_snapshots: every minute, expired or locked shares lose their sealed copy of the record, so
+  a snapshot outlives its expiry by about a minute (before, only until someone opened the handover page).
+- purge_sessions: every hour, session rows past the idle or absolute limit are deleted (they are refused
+  anyway; this keeps the table small), and sent outbox rows older than 30 days go.
+- sweep: every night, the start-up sweep (temp files, orphan blobs, unfinished erasures) runs again in the
+  background. It stays at start-up too: there it runs before any request, which is when it is safest.
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from huey import crontab
+
+from herbert.clock import utcnow
+from herbert.extensions import db
+from herbert.jobs.registry import job
+from herbert.mail.models import AccountToken, OutboxMessage
+from herbert.models import Share, WebSession
+
+log = logging.getLogger(__name__)
+
+KEEP_SENT_DAYS = 30
+
+
+@job(schedule=crontab(minute="*"))
+def drop_expired_snapshots() -> int:
+    now = utcnow()
+    result = db.session.execute(
+        db.update(Share)
+        .where(Share.snapshot_sealed != b"", (Share.expires_at <= now) | Share.locked_at.is_not(None))
+        .values(snapshot_sealed=b"")
+    )
+    db.session.commit()
+    if result.rowcount:
+        log.info("dropped %d expired share snapshots", result.rowcount)
+    return result.rowcount
+
+
+@job(schedule=crontab(minute="17"))
+def purge_sessions() -> int:
+    now = utcnow()
+    idle = now - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    absolute = now - timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    result = db.session.execute(
+        db.delete(WebSession).where((WebSession.last_seen_at < idle) | (WebSession.created_at < absolute))
+    )
+    old = now - timedelta(days=KEEP_SENT_DAYS)
+    db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.sent_at < old))
+    db.session.execute(db.delete(AccountToken).where(AccountToken.expires_at < old))
+    db.session.commit()
+    if result.rowcount:
+        log.info("purged %d ended sessions", result.rowcount)
+    return result.rowcount
+
+
+@job(schedule=crontab(minute="40", hour="3"))
+def nightly_sweep() -> None:
+    from herbert.records.sweep import sweep_at_start_up
+
+    sweep_at_start_up(current_app._get_current_object())  # type: ignore[attr-defined]

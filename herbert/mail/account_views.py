@@ -1,0 +1,289 @@
+"""Account recovery and email pages: forgotten password, reset, confirm an address, change it, email settings.
+
+- "Forgotten your password?" answers the same page whether or not the address has an account, and does the
+  same work either way (it only queues a job; the job looks the address up), so neither the answer nor its
+  time tells anyone which addresses are registered. It is rate limited per IP address and per address.
+- A reset link is single use, lasts 1 hour, and holds a 256-bit token stored only as its SHA-256 (minted in
+  the job that emails it). Using it ends every session; with two-factor sign-in on, the same page asks for
+  the security code or a recovery code. It signs the carer in with a fresh check, and lands where the carer
+  asked for it: from the police-share page a reset goes straight back there, with no second password
+  prompt (docs/design/email-and-jobs.md, "Step-up and a forgotten password").
+"""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+
+from herbert.audit import record_event
+from herbert.auth import two_factor
+from herbert.auth.guard import fresh_auth_required, login_required, safe_next
+from herbert.auth.limits import pseudonym
+from herbert.auth.passwords import hash_password
+from herbert.auth.sessions import end_all_sessions
+from herbert.clock import utcnow
+from herbert.extensions import csrf, db, limiter
+from herbert.jobs.registry import job
+from herbert.jobs.runner import enqueue
+from herbert.mail import notices
+from herbert.mail.delivery import hash_token, queue_email, read_unsubscribe_token
+from herbert.mail.forms import ButtonForm, ChangeEmailForm, ForgottenPasswordForm, NotificationsForm, ResetPasswordForm
+from herbert.mail.messages import REMINDER_CATEGORIES
+from herbert.mail.models import AccountToken
+from herbert.models import User
+
+bp = Blueprint("mail_account", __name__)
+
+RESET_MINUTES = 60
+CONFIRM_DAYS = 7
+
+
+def _rate(name: str, default: str):
+    return lambda: current_app.config.get(name) or default
+
+
+def _email_key() -> str:
+    return pseudonym("reset-email", (request.form.get("email") or "").strip().lower())
+
+
+reset_limits_ip = limiter.limit(
+    _rate("RATELIMIT_PASSWORD_RESET_PER_IP", "5/minute;30/hour"),
+    key_func=get_remote_address,
+    methods=["POST"],
+    scope="reset-ip",
+)
+reset_limits_email = limiter.limit(
+    _rate("RATELIMIT_PASSWORD_RESET_PER_EMAIL", "3/hour"), key_func=_email_key, methods=["POST"], scope="reset-email"
+)
+reset_use_limits = limiter.limit(
+    _rate("RATELIMIT_PASSWORD_RESET_USE_PER_IP", "10/minute;60/hour"),
+    key_func=get_remote_address,
+    methods=["POST"],
+    scope="reset-use-ip",
+)
+
+
+# --- tokens -----------------------------------------------------------------------------------------
+
+
+def new_token_row(user: User, purpose: str, lifetime: timedelta, email: str = "", next_path: str = "") -> AccountToken:
+    row = AccountToken(
+        user_id=user.id,
+        purpose=purpose,
+        email=email or user.email,
+        next_path=next_path[:200],
+        expires_at=utcnow() + lifetime,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def live_token(token: str, purpose: tuple[str, ...]) -> AccountToken | None:
+    if not token or len(token) > 64:
+        return None
+    row = db.session.execute(db.select(AccountToken).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
+    if row is None or row.purpose not in purpose or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def use_token(row: AccountToken) -> bool:
+    """Mark the token used, atomically: of two requests racing with one link, only one wins."""
+    result = db.session.execute(
+        db.update(AccountToken)
+        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def send_verification(user: User) -> None:
+    """Queue an email asking the carer to confirm the address they signed up with (link lasts 7 days)."""
+    row = new_token_row(user, "verify", timedelta(days=CONFIRM_DAYS))
+    db.session.commit()
+    queue_email(user, "verify-email", token_id=row.id)
+
+
+@job()
+def begin_password_reset(email: str, next_path: str) -> None:
+    """Runs in the job runner: only here do we find out whether the address has an account."""
+    user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+    if user is None or user.disabled:
+        return
+    row = new_token_row(user, "reset", timedelta(minutes=RESET_MINUTES), next_path=next_path)
+    db.session.commit()
+    queue_email(user, "password-reset", token_id=row.id)
+
+
+# --- forgotten password and reset ------------------------------------------------------------------
+
+
+@bp.route("/forgotten-password", methods=["GET", "POST"])
+@reset_limits_ip
+@reset_limits_email
+def forgotten_password():
+    form = ForgottenPasswordForm()
+    next_path = request.args.get("next") or ""
+    if form.validate_on_submit():
+        landing = safe_next(next_path) if next_path else ""
+        enqueue(begin_password_reset, form.email.data.strip().lower(), landing)
+        return redirect(url_for("mail_account.check_email"))
+    return render_template("mail_account/forgotten_password.html", form=form)
+
+
+@bp.route("/forgotten-password/check-your-email")
+def check_email():
+    return render_template("mail_account/check_email.html")
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@reset_use_limits
+def reset_password(token: str):
+    g.referrer_policy = "no-referrer"  # the token must not leave in a Referer header
+    g.personal_page = True
+    row = live_token(token, ("reset",))
+    user = db.session.get(User, row.user_id) if row else None
+    if row is None or user is None or user.disabled:
+        return render_template("mail_account/link_not_valid.html"), 410
+    needs_code = two_factor.is_enabled(user)
+    form = ResetPasswordForm()
+    form.account_email = user.email
+    if form.validate_on_submit():
+        code = (form.code.data or "").strip()
+        if needs_code and not code:
+            form.code.errors = ["Enter the security code from your authenticator app, or a recovery code"]
+        elif needs_code and not two_factor.verify_second_factor(user, code):
+            form.code.errors = ["The security code is not correct, or it has been used already"]
+        elif use_token(row):
+            finish_reset(user, form.new_password.data)
+            return redirect(safe_next(row.next_path or None))
+        else:
+            return render_template("mail_account/link_not_valid.html"), 410
+    return render_template("mail_account/reset_password.html", form=form, needs_code=needs_code)
+
+
+def finish_reset(user: User, password: str) -> None:
+    from herbert.auth.views import start_signed_in_session
+
+    now = utcnow()
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    if user.email_verified_at is None:
+        user.email_verified_at = now  # the link reached this address: it is the carer's
+    db.session.execute(  # every other reset link of this account stops working too
+        db.update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == "reset", AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    db.session.commit()
+    record_event("password-reset", actor_user_id=user.id)
+    end_all_sessions(user.id)
+    start_signed_in_session(user)  # a fresh session and a fresh check: step-up pages do not ask again
+    notices.account_notice(user, "password-changed")
+    flash("Your password has been changed. You have been signed out on all your other devices.")
+
+
+# --- confirming and changing the email address ---------------------------------------------------
+
+
+@bp.route("/confirm-email/<token>")
+def confirm_email(token: str):
+    g.referrer_policy = "no-referrer"
+    row = live_token(token, ("verify", "change-email"))
+    user = db.session.get(User, row.user_id) if row else None
+    if row is None or user is None:
+        return render_template("mail_account/link_not_valid.html"), 410
+    if row.purpose == "verify":
+        if row.email != user.email or not use_token(row):
+            return render_template("mail_account/link_not_valid.html"), 410
+        user.email_verified_at = utcnow()
+        db.session.commit()
+        return render_template("mail_account/email_confirmed.html", changed=False)
+    taken = db.session.execute(db.select(User.id).filter_by(email=row.email)).scalar_one_or_none()
+    if taken is not None and taken != user.id:
+        return render_template("mail_account/email_taken.html"), 409
+    if not use_token(row):
+        return render_template("mail_account/link_not_valid.html"), 410
+    old_address = user.email
+    user.email = row.email
+    user.email_verified_at = utcnow()
+    db.session.commit()
+    record_event("email-changed", actor_user_id=user.id)
+    notices.account_notice(user, "email-changed", to=old_address)
+    return render_template("mail_account/email_confirmed.html", changed=True)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+@fresh_auth_required(max_age_minutes=15)
+def change_email():
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if email == g.user.email:
+            form.email.errors.append("This is already your email address")
+        else:
+            row = new_token_row(g.user, "change-email", timedelta(days=CONFIRM_DAYS), email=email)
+            db.session.commit()
+            queue_email(g.user, "change-email", to=email, token_id=row.id)
+            flash("We have sent a link to your new email address. Open it to finish the change.")
+            return redirect(url_for("account.overview"))
+    return render_template("mail_account/change_email.html", form=form)
+
+
+@bp.route("/account/email/confirm-again", methods=["POST"])
+@login_required
+def resend_verification():
+    form = ButtonForm()
+    if form.validate_on_submit() and g.user.email_verified_at is None:
+        send_verification(g.user)
+        flash("We have sent the link again. It can take a few minutes to arrive.")
+    return redirect(url_for("account.overview"))
+
+
+# --- which emails a carer gets -------------------------------------------------------------------
+
+
+def muted(user: User) -> set[str]:
+    return {kind for kind in (user.muted_notices or "").split(",") if kind}
+
+
+def set_muted(user: User, kinds: set[str]) -> None:
+    user.muted_notices = ",".join(sorted(kinds & set(REMINDER_CATEGORIES)))
+    db.session.commit()
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notifications():
+    form = NotificationsForm()
+    if request.method == "GET":
+        form.reminders.data = [kind for kind in REMINDER_CATEGORIES if kind not in muted(g.user)]
+    if form.validate_on_submit():
+        set_muted(g.user, set(REMINDER_CATEGORIES) - set(form.reminders.data or []))
+        flash("Your email settings have been saved.")
+        return redirect(url_for("mail_account.notifications"))
+    return render_template(
+        "mail_account/notifications.html",
+        form=form,
+        verified=g.user.email_verified_at is not None,
+        resend_form=ButtonForm(),
+    )
+
+
+@bp.route("/email/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" with no cookies; the token is the key
+def unsubscribe(token: str):
+    g.referrer_policy = "no-referrer"
+    found = read_unsubscribe_token(token)
+    if found is None:
+        abort(404)
+    user_id, category = found
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    if request.method == "POST":
+        set_muted(user, muted(user) | {category})
+        return render_template("mail_account/unsubscribed.html", what=REMINDER_CATEGORIES[category])
+    return render_template("mail_account/unsubscribe.html", what=REMINDER_CATEGORIES[category])

@@ -1,0 +1,166 @@
+"""The outbox and the delivery job: emails are queued by the web app and sent only by the job runner.
+
+A request writes an OutboxMessage row (ids and small non-personal values) and queues `deliver(message_id)`.
+The job claims the row (so two runners never send it twice), mints any link token it needs (so the raw
+token exists only in the job's memory and the email), renders both parts and hands the message to the
+sender. A failure is logged by message id and exception class only, and huey retries with backoff.
+"""
+
+import hashlib
+import json
+import logging
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from herbert.clock import utcnow
+from herbert.extensions import db
+from herbert.jobs.registry import job
+from herbert.jobs.runner import enqueue
+from herbert.links import public_url_for
+from herbert.mail import messages
+from herbert.mail.models import AccountToken, OutboxMessage
+from herbert.mail.senders import OutgoingEmail, Sender, make_sender
+from herbert.models import User
+
+log = logging.getLogger("herbert.mail")
+
+UK = ZoneInfo("Europe/London")
+CLAIM_MINUTES = 10  # a claim older than this belongs to a runner that died mid-send: take it over
+RETRIES = 6  # with 30 s doubling: 30 s, 1, 2, 4, 8, 16 minutes (about half an hour in all)
+TOKEN_BYTES = 32  # 256 bits (B20 asks for at least 128)
+
+
+class SendFailed(Exception):
+    """Raised (with no text) so huey retries; the cause is logged by class name only."""
+
+
+def uk_time(value: datetime) -> str:
+    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(UK)
+    return local.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_message_row(user: User, kind: str, to: str | None = None, **params: Any) -> OutboxMessage:
+    """Add (not commit) a message; call enqueue_messages with the ids after committing."""
+    row = OutboxMessage(
+        id=secrets.token_hex(16), user_id=user.id, kind=kind, to_address=to or user.email, params=json.dumps(params)
+    )
+    db.session.add(row)
+    return row
+
+
+def enqueue_messages(ids: list[str]) -> None:
+    for message_id in ids:
+        enqueue(deliver, message_id)
+
+
+def queue_email(user: User, kind: str, to: str | None = None, **params: Any) -> str:
+    """Queue one email now (commits): the job runner sends it."""
+    row = new_message_row(user, kind, to, **params)
+    db.session.commit()
+    enqueue(deliver, row.id)
+    return row.id
+
+
+def sender() -> Sender:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if "herbert.mail.sender" not in app.extensions:
+        app.extensions["herbert.mail.sender"] = make_sender(app)
+    return app.extensions["herbert.mail.sender"]
+
+
+def _claim(message_id: str) -> bool:
+    now = utcnow()
+    result = db.session.execute(
+        db.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            (OutboxMessage.claimed_at.is_(None)) | (OutboxMessage.claimed_at < now - timedelta(minutes=CLAIM_MINUTES)),
+        )
+        .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _mint_token(params: dict[str, Any]) -> str | None:
+    """A fresh token for the message's AccountToken row, or None when that request is used up or expired."""
+    row = db.session.get(AccountToken, params.get("token_id"))
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    row.token_hash = hash_token(token)  # a retried send replaces the token: only the newest link works
+    db.session.commit()
+    return token
+
+
+@job(retries=RETRIES, retry_delay=30, retry_backoff=2)
+def deliver(message_id: str) -> None:
+    if not _claim(message_id):
+        return  # already sent, or another runner is sending it
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None:
+        return
+    params = json.loads(row.params)
+    kind = messages.KINDS[row.kind]
+    if "token" in kind.link_values:
+        token = _mint_token(params)
+        if token is None:
+            _finish(row, "expired")
+            return
+        params["token"] = token
+    unsubscribe = unsubscribe_url(row.user_id, kind.category) if kind.category != messages.SECURITY else None
+    rendered = messages.render(row.kind, params, unsubscribe)
+    headers = {"Auto-Submitted": "auto-generated", "X-Herbert-Message": row.id}
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    email = OutgoingEmail(row.id, row.kind, row.to_address, rendered.subject, rendered.text, rendered.html, headers)
+    try:
+        sender().send(email)
+    except Exception as error:  # any failure of the sender: log by id and class only, then retry
+        row.claimed_at = None
+        row.last_error = type(error).__name__[:80]
+        db.session.commit()
+        log.warning("email %s not sent (attempt %d, %s); it will be retried", row.id, row.attempts, row.last_error)
+        raise SendFailed() from None
+    _finish(row, "")
+
+
+def _finish(row: OutboxMessage, error: str) -> None:
+    row.sent_at = utcnow()
+    row.to_address = ""  # keep no copy of the address once the message has gone
+    row.last_error = error
+    db.session.commit()
+    log.info("email %s %s (%s)", row.id, "dropped: " + error if error else "sent", row.kind)
+
+
+# --- one-click unsubscribe (RFC 8058) ------------------------------------------------------------
+
+
+def _unsubscribe_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="herbert/unsubscribe/v1")
+
+
+def unsubscribe_url(user_id: int, category: str) -> str:
+    token = _unsubscribe_signer().dumps([user_id, category])
+    return public_url_for("mail_account.unsubscribe", token=token)
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
+    try:
+        user_id, category = _unsubscribe_signer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if category not in messages.REMINDER_CATEGORIES or not isinstance(user_id, int):
+        return None
+    return user_id, category
