@@ -1,5 +1,7 @@
 """`flask --app herbert jobs run`: the job runner (a huey consumer) for this app's configuration."""
 
+import logging
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -14,6 +16,7 @@ jobs_cli = AppGroup("jobs", help="The job runner: email, reminders, expiry and c
 @click.option("--no-periodic", is_flag=True, help="Do not run the periodic jobs here (another runner does).")
 def run_command(workers: int, no_periodic: bool) -> None:
     """Run jobs until stopped (Ctrl-C or SIGTERM finish the running jobs first)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     huey = runner_of(current_app).huey
     huey.immediate = False
     click.echo(f"Job runner started ({type(huey).__name__}, {workers} workers)", err=True)

@@ -1,0 +1,129 @@
+"""The job runner: a real consumer process (`flask --app herbert jobs run`) on SQLite and on Redis, and the
+housekeeping jobs (expired share snapshots, ended sessions) run in immediate mode."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+
+from herbert import clock
+from herbert.extensions import db
+from herbert.jobs import housekeeping
+from herbert.jobs.runner import JobRunner
+from herbert.mail.models import OutboxMessage
+from herbert.models import Person, Share, User, WebSession
+from herbert.records import store
+
+from .conftest import Mailbox, post
+
+REDIS_URL = os.environ.get("HERBERT_TEST_REDIS_URL")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_runner(app: Flask, smtp: Mailbox, jobs_url: str) -> subprocess.Popen:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("HERBERT_")} | {
+        "HERBERT_INSTANCE_PATH": app.instance_path,
+        "HERBERT_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "HERBERT_PUBLIC_URL": "http://localhost",
+        "HERBERT_MAIL_SERVER": "127.0.0.1",
+        "HERBERT_MAIL_PORT": str(smtp.port),
+        "HERBERT_MAIL_DEFAULT_SENDER": "noreply@example.org",
+    }
+    if jobs_url:
+        env["HERBERT_JOBS_URL"] = jobs_url
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "herbert", "jobs", "run", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "redis"])
+def test_a_real_job_runner_sends_what_the_web_app_queued(app: Flask, backend: str, smtp: Mailbox, storage: str):
+    if backend != "sqlite":
+        pytest.skip("one database is enough to show the runner; the queue storage is what varies here")
+    jobs_url = ""
+    if storage == "redis":
+        if not REDIS_URL:
+            pytest.skip("needs HERBERT_TEST_REDIS_URL")
+        redis.Redis.from_url(REDIS_URL).flushdb()
+        jobs_url = REDIS_URL
+    app.config.update(JOBS_URL=jobs_url, JOBS_IMMEDIATE=False)
+    app.extensions["herbert.jobs"] = JobRunner(app)
+    client = app.test_client()
+    response = post(client, "/sign-up", {"email": "carer@example.com", "password": "correct horse battery staple 42"})
+    assert response.status_code == 302
+    assert smtp.messages == []  # queued, not sent inside the request
+    if storage == "sqlite":
+        assert (Path(app.instance_path) / "jobs.db").exists()
+    runner = start_runner(app, smtp, jobs_url)
+    try:
+        (message,) = smtp.wait_for(1, timeout=60)
+        assert message["Subject"] == "Confirm your email address"
+        with app.app_context():
+            deadline = time.monotonic() + 10  # the runner marks it sent just after the SMTP server took it
+            while (row := db.session.execute(db.select(OutboxMessage)).scalar_one()).sent_at is None:
+                assert time.monotonic() < deadline, "the runner never marked the message sent"
+                db.session.rollback()
+                time.sleep(0.1)
+            assert row.to_address == ""
+    finally:
+        runner.send_signal(signal.SIGINT)  # what Ctrl-C does: finish, then stop
+        _out, err = runner.communicate(timeout=30)
+    assert runner.returncode == 0, err[-2000:]
+    assert "carer@example.com" not in err  # the runner's log names messages by id only
+    if storage == "redis":
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def test_expired_share_snapshots_are_dropped_within_a_minute(app: Flask):
+    with app.app_context():
+        user = User(email="carer@example.com", password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+        person = db.session.get(Person, store.create_person(user.id))
+        from herbert.handover import shares
+
+        live = shares.create_share(person, user.id, {"document": {}}, 24).share
+        ending = shares.create_share(person, user.id, {"document": {}}, 24).share
+        ending.expires_at = clock.utcnow() - timedelta(seconds=30)
+        db.session.commit()
+        assert housekeeping.drop_expired_snapshots() == 1
+        db.session.expire_all()
+        assert db.session.get(Share, ending.id).snapshot_sealed == b""
+        assert db.session.get(Share, live.id).snapshot_sealed != b""
+
+
+def test_ended_sessions_are_purged(app: Flask, client):
+    post(client, "/sign-up", {"email": "carer@example.com", "password": "correct horse battery staple 42"})
+    other = app.test_client()
+    other.get("/sign-in")  # an anonymous session row
+    with app.app_context():
+        before = db.session.execute(db.select(db.func.count()).select_from(WebSession)).scalar()
+        assert before >= 2
+        assert housekeeping.purge_sessions() == 0  # nothing has ended yet
+        clock.freeze(clock.utcnow() + timedelta(minutes=31))
+        assert housekeeping.purge_sessions() == before
+    clock.freeze(None)
+
+
+def test_the_periodic_jobs_are_scheduled(app: Flask):
+    tasks = app.extensions["herbert.jobs"].huey._registry._periodic_tasks
+    names = {task.__name__ for task in tasks}
+    every_minute = next(task for task in tasks if task.__name__.endswith("drop_expired_snapshots"))
+    assert all(every_minute().validate_datetime(clock.utcnow().replace(minute=m)) for m in range(60))
+    assert {
+        "herbert.jobs.housekeeping.drop_expired_snapshots",
+        "herbert.mail.reminders.send_reminders_periodically",
+        "herbert.jobs.housekeeping.purge_sessions",
+    } <= names
