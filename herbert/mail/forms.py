@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length
 
 from herbert.auth.forms import PASSWORD_HINT, StrongPassword
@@ -57,7 +58,7 @@ class NotificationsForm(FlaskForm):
         "Which reminders do you want by email?",
         widget=GovCheckboxesInput(),
         description="Select all that apply.",
-        choices=list(REMINDER_CATEGORIES.items()),
+        choices=[SelectChoice(value, label) for value, label in REMINDER_CATEGORIES.items()],
         validate_choice=True,
     )
     submit = SubmitField("Save", widget=GovSubmitInput())

@@ -9,6 +9,7 @@ import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_mail import Mail, Message
@@ -38,6 +39,9 @@ class SmtpSender:
     def __init__(self, app: Flask):
         app.config.setdefault("MAIL_SUPPRESS_SEND", False)  # the log sender is how email is switched off
         app.config.setdefault("MAIL_DEBUG", False)  # smtplib's debug output would print whole messages
+        if not app.config.get("MAIL_DEFAULT_SENDER"):  # From: noreply at the public host name
+            host = urlsplit(app.config["PUBLIC_URL"]).hostname
+            app.config["MAIL_DEFAULT_SENDER"] = f"{app.config['SERVICE_NAME']} <noreply@{host}>"
         self.mail = Mail(app)
 
     def send(self, email: OutgoingEmail) -> None:
