@@ -36,9 +36,10 @@ def main(argv: list[str]) -> int:
     for child in children:
         if child.poll() is not None and child.returncode and not status:
             status = child.returncode
-    for child in children:
+    # Huey's consumer finishes its running jobs on SIGINT; gunicorn shuts down gracefully on SIGTERM.
+    for child, stop_signal in zip(children, (signal.SIGINT, signal.SIGTERM), strict=True):
         if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+            child.send_signal(stop_signal)
     deadline = time.monotonic() + GRACE_SECONDS
     for child in children:
         try:
