@@ -165,6 +165,8 @@ def main() -> None:
                 )
                 db.session.add(Membership(user_id=carer.id, person_id=person_id))
             db.session.commit()
+            del users
+            db.session.remove()  # a run starts with a fresh session, as the CLI and the periodic job do
             started = time.perf_counter()
             due_now = sum(1 for _ in review_reminders(today))
             baseline = time.perf_counter() - started

@@ -11,7 +11,7 @@ import json
 import logging
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -48,7 +48,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_message_row(user: User, kind: str, to: str | None = None, **params: Any) -> OutboxMessage:
+class Addressee(Protocol):
+    id: int
+    email: str
+
+
+def new_message_row(user: Addressee, kind: str, to: str | None = None, **params: Any) -> OutboxMessage:
     """Add (not commit) a message; call enqueue_messages with the ids after committing."""
     row = OutboxMessage(
         id=secrets.token_hex(16), user_id=user.id, kind=kind, to_address=to or user.email, params=json.dumps(params)
@@ -57,9 +62,17 @@ def new_message_row(user: User, kind: str, to: str | None = None, **params: Any)
     return row
 
 
+BATCH = 25  # messages per queued job when many are queued at once (one queue write per batch, not per message)
+
+
 def enqueue_messages(ids: list[str]) -> None:
-    for message_id in ids:
-        enqueue(deliver, message_id)
+    """Queue delivery of many messages: a few at once for one or two, in batches for a reminder run."""
+    if len(ids) <= 2:
+        for message_id in ids:
+            enqueue(deliver, message_id)
+        return
+    for start in range(0, len(ids), BATCH):
+        enqueue(deliver_batch, ids[start : start + BATCH])
 
 
 def queue_email(user: User, kind: str, to: str | None = None, **params: Any) -> str:
@@ -134,6 +147,16 @@ def deliver(message_id: str) -> None:
         log.warning("email %s not sent (attempt %d, %s); it will be retried", row.id, row.attempts, row.last_error)
         raise SendFailed() from None
     _finish(row, "")
+
+
+@job()
+def deliver_batch(message_ids: list[str]) -> None:
+    """Send each message; one that fails is queued on its own, where huey retries it with backoff."""
+    for message_id in message_ids:
+        try:
+            deliver(message_id)
+        except SendFailed:
+            enqueue(deliver, message_id, delay=30)
 
 
 def _finish(row: OutboxMessage, error: str) -> None:

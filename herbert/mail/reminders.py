@@ -43,10 +43,18 @@ BATCH = 500
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """The few account fields a reminder needs (plain values: no ORM reloads after each batch's commit)."""
+
+    id: int
+    email: str
+
+
+@dataclass(frozen=True)
 class Due:
     key: str
     kind: str  # review | photo | draft (the mute categories)
-    user: User
+    user: "Recipient"
     person_id: str
     message_kind: str
     params: dict[str, str]
@@ -64,19 +72,19 @@ def review_stage(due: date, today: date) -> str | None:
     return None
 
 
-def _carers(person_ids: list[str], category: str) -> dict[str, list[User]]:
+def _carers(person_ids: list[str], category: str) -> dict[str, list[Recipient]]:
     """Verified, enabled carers of each person who have not turned this kind of reminder off."""
-    carers: dict[str, list[User]] = {}
+    carers: dict[str, list[Recipient]] = {}
     for start in range(0, len(person_ids), BATCH):
         chunk = person_ids[start : start + BATCH]
         rows = db.session.execute(
-            db.select(Membership.person_id, User)
+            db.select(Membership.person_id, User.id, User.email, User.muted_notices)
             .join(User, User.id == Membership.user_id)
             .where(Membership.person_id.in_(chunk), User.email_verified_at.is_not(None), User.disabled.is_(False))
         ).all()
-        for person_id, user in rows:
-            if category not in (user.muted_notices or "").split(","):
-                carers.setdefault(person_id, []).append(user)
+        for person_id, user_id, email, muted in rows:
+            if category not in (muted or "").split(","):
+                carers.setdefault(person_id, []).append(Recipient(user_id, email))
     return carers
 
 

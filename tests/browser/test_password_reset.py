@@ -4,6 +4,7 @@ a real SMTP server on loopback delivering the email)."""
 
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from mail.conftest import Mailbox, free_port
 
-from .harness import PHONE, Journey
+from .harness import NARROW, PHONE, Journey
 
 pytestmark = pytest.mark.browser
 
@@ -86,3 +87,31 @@ def test_forgotten_password_on_a_phone(make_journey, mail_runner: Mailbox):
     assert taps <= MAX_TAPS
     for path in ("/account/notifications", "/account/email"):
         carer.visit(path)
+
+
+def test_email_pages_pass_axe_on_a_narrow_phone(make_journey, mail_runner: Mailbox, live_server):
+    """Confirm an address, a used link, email settings and one-click unsubscribe, at 320 px."""
+    from itsdangerous import URLSafeSerializer
+
+    carer = make_journey(viewport=NARROW)
+    email = carer.sign_up()
+    deadline = time.monotonic() + 60
+    while not mail_runner.to(email):
+        assert time.monotonic() < deadline, "the confirmation email never arrived"
+        time.sleep(0.2)
+    body = mail_runner.to(email)[0].get_body(("plain",)).get_content()
+    confirm = re.search(r"https?://[^/\s]+(/confirm-email/[A-Za-z0-9_\-]+)", body).group(1)
+    carer.visit(confirm)
+    assert carer.page.locator("h1").inner_text() == "Email address confirmed"
+    carer.visit(confirm, status=410)  # used: the "expired or used" page
+    carer.visit("/account/notifications")
+    carer.page.get_by_label("Reminders when a form is due for review").uncheck()
+    carer.submit("Save")
+    assert not carer.page.get_by_label("Reminders when a form is due for review").is_checked()
+    with sqlite3.connect(live_server.instance / "herbert.db") as database:
+        (user_id,) = database.execute("SELECT id FROM users WHERE email = ?", (email,)).fetchone()
+    secret = (live_server.instance / "secret_key").read_text().strip()
+    token = URLSafeSerializer(secret, salt="herbert/unsubscribe/v1").dumps([user_id, "photo"])
+    carer.visit(f"/email/unsubscribe/{token}")
+    carer.submit("Stop these reminders")
+    assert carer.page.locator("h1").inner_text() == "You will not get these reminders"
