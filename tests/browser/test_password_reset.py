@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from mail.conftest import Mailbox, free_port
 
-from .harness import NARROW, PHONE, Journey
+from .harness import NARROW, PHONE, Journey, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +115,18 @@ def test_email_pages_pass_axe_on_a_narrow_phone(make_journey, mail_runner: Mailb
     carer.visit(f"/email/unsubscribe/{token}")
     carer.submit("Stop these reminders")
     assert carer.page.locator("h1").inner_text() == "You will not get these reminders"
+
+
+def test_forgotten_password_by_keyboard_alone_at_320px(make_journey):
+    carer = make_journey(viewport=NARROW)
+    carer.visit("/sign-in")
+    page = carer.page
+    tab_to(page, "main a[href^='/forgotten-password']")
+    with carer.navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, "#email")
+    page.keyboard.type("nobody@example.com")
+    tab_to(page, "main button[type=submit], main input[type=submit]")
+    with carer.navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("h1").inner_text() == "Check your email"
