@@ -10,12 +10,10 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
-from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from herbert.auth import passwords
 from herbert.extensions import db
 from herbert.models import User
 
@@ -79,13 +77,6 @@ def mail_app(app: Flask, smtp: Mailbox) -> Flask:
     )
     app.extensions.pop("herbert.mail.sender", None)
     return app
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(passwords, "hasher", quick)
-    monkeypatch.setattr(passwords, "DUMMY_HASH", quick.hash("not a real password, only for timing"))
 
 
 def page(response) -> BeautifulSoup:
