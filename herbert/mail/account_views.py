@@ -273,9 +273,11 @@ def notifications():
 
 
 @bp.route("/email/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt  # RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" with no cookies; the token is the key
+@csrf.exempt  # checked below: RFC 8058's one-click POST comes from the mail provider, with no cookie or CSRF token
 def unsubscribe(token: str):
     g.referrer_policy = "no-referrer"
+    if request.method == "POST" and request.form.get("List-Unsubscribe") != "One-Click":
+        csrf.protect()  # any other POST is an ordinary form and needs its token (400 without)
     found = read_unsubscribe_token(token)
     if found is None:
         abort(404)
