@@ -35,11 +35,14 @@ def test_accessibility_statement(client_request):
         assert phrase in text, phrase
 
 
-def test_cookies_page_names_the_one_cookie(app, client_request):
+def test_cookies_page_names_every_cookie_the_service_sets(app, client, auth, client_request):
+    auth.sign_up()  # signing in sets every cookie there is: the session and the device cookie
+    set_names = {cookie.key for cookie in client._cookies.values()}
     page = client_request.get("/cookies")
     text = page.get_text(" ", strip=True)
-    assert app.config["SESSION_COOKIE_NAME"] in text
+    assert app.config["SESSION_COOKIE_NAME"] in set_names and len(set_names) == 2
     assert "strictly necessary" in text
     assert "do not use analytics" in text
-    names = [key for key in page.select(".govuk-summary-list__key, th") if key.get_text(strip=True) == "Name"]
-    assert len(names) == 1  # exactly one cookie described
+    described = [key.find_next_sibling().get_text(strip=True) for key in page.select(".govuk-summary-list__key")
+                 if key.get_text(strip=True) == "Name"]
+    assert sorted(described) == sorted(set_names)
