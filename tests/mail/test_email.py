@@ -352,3 +352,21 @@ def test_production_refuses_to_start_without_a_mail_server(tmp_path, monkeypatch
     assert app.config["MAIL_DISABLED"] is True
     with app.app_context():
         db.engine.dispose()
+
+
+def test_turning_two_factor_off_is_told_to_the_carer(mail_app: Flask, client, smtp: Mailbox):
+    import re
+
+    import pyotp
+    from bs4 import BeautifulSoup
+
+    post(client, "/sign-up", {"email": "carer@example.com", "password": PASSWORD})
+    set_up = BeautifulSoup(client.get("/account/two-factor/set-up").data, "html.parser")
+    secret = re.sub(r"\s", "", set_up.find(id="secret-key").get_text())
+    assert post(client, "/account/two-factor/set-up", {"code": pyotp.TOTP(secret).now()}).status_code == 200
+    smtp.wait_for(1)
+    smtp.clear()
+    response = post(client, "/account/two-factor/turn-off", {})
+    assert response.status_code == 302
+    (notice,) = smtp.wait_for(1)
+    assert notice["Subject"] == "Two-factor sign-in was turned off" and "List-Unsubscribe" not in notice
