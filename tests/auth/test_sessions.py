@@ -204,7 +204,7 @@ def test_timeout_script_is_valid_javascript(app):
     assert "X-CSRFToken" in source and "innerHTML" not in source and "eval(" not in source
 
 
-@pytest.mark.parametrize(("config", "secure"), [({}, False), ({"ENV": "production"}, True)])
+@pytest.mark.parametrize(("config", "secure"), [({}, False), ({"ENV": "production", "MAIL_DISABLED": True}, True)])
 def test_b3_cookie_flags(build_app, config, secure):
     extra = (
         {"SECRET_KEY": "x" * 48, "KEYRING": Keyring.generate().to_json(), "PUBLIC_URL": "https://localhost"}

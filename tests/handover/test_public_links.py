@@ -25,7 +25,7 @@ def test_public_url_for_works_outside_a_request(app):
 
 def production(tmp_path, monkeypatch, **config):
     monkeypatch.setenv("HERBERT_INSTANCE_PATH", str(tmp_path))
-    base = {"ENV": "production", "SECRET_KEY": "x" * 48, "KEYRING": Keyring.generate().to_json()}
+    base = {"ENV": "production", "SECRET_KEY": "x" * 48, "KEYRING": Keyring.generate().to_json(), "MAIL_DISABLED": True}
     return create_app({**base, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.db'}", **config})
 
 
