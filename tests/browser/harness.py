@@ -153,7 +153,7 @@ class LiveServer:
                 with urllib.request.urlopen(self.url + "/", timeout=5) as response:  # noqa: S310 (our own server)
                     if response.status == 200:
                         return
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # a first request slowed by a busy machine
                 pass
             self.fail_if_exited()
             time.sleep(0.1)
