@@ -1,7 +1,7 @@
 """Email, jobs and account recovery: outbox, sent reminders, account tokens, known devices, verified email.
 
 Revision ID: bc7c8765a40a
-Revises: 1550c3a12dd7
+Revises: 7c1e5a9d2b40
 Create Date: 2026-12-01 22:28:13.104742
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'bc7c8765a40a'
-down_revision = '1550c3a12dd7'
+down_revision = '7c1e5a9d2b40'
 branch_labels = None
 depends_on = None
 
