@@ -5,7 +5,7 @@
 - purge_sessions: every hour, session rows past the idle or absolute limit are deleted (they are refused
   anyway; this keeps the table small), and sent outbox rows older than 30 days go.
 - sweep: every night, the start-up sweep (temp files, orphan blobs, unfinished erasures) runs again in the
-  background. It stays at start-up too: there it runs before any request, which is when it is safest.
+  included (with object storage start-up skips it). It stays at start-up too: before any request is safest.
 """
 
 import logging
@@ -58,6 +58,14 @@ def purge_sessions() -> int:
 
 @job(schedule=crontab(minute="40", hour="3"))
 def nightly_sweep() -> None:
-    from herbert.records.sweep import sweep_at_start_up
+    """The whole sweep, blob pass included (with object storage, start-up leaves the bucket to this job)."""
+    from herbert.records.sweep import DEFAULT_GRACE_SECONDS, sweep
 
-    sweep_at_start_up(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    result = sweep(app, grace_seconds=float(app.config.get("BLOB_SWEEP_GRACE_SECONDS", DEFAULT_GRACE_SECONDS)))
+    log.info(
+        "nightly sweep: removed %d temporary files and %d orphan blobs, finished %d erasures",
+        result.temp_files,
+        result.orphan_blobs,
+        result.erasures_finished,
+    )

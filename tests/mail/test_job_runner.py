@@ -127,3 +127,26 @@ def test_the_periodic_jobs_are_scheduled(app: Flask):
         "herbert.mail.reminders.send_reminders_periodically",
         "herbert.jobs.housekeeping.purge_sessions",
     } <= names
+
+
+def test_the_nightly_sweep_removes_orphan_blobs(app: Flask):
+    """The blob pass the start-up sweep leaves to the job runner when photos live in object storage."""
+    from photo_samples import jpeg
+
+    from herbert import photos
+    from herbert.models import Photo
+    from herbert.records.blobs import blob_store
+
+    with app.app_context():
+        user = User(email="carer@example.com", password_hash="x")
+        db.session.add(user)
+        db.session.commit()
+        person = db.session.get(Person, store.create_person(user.id))
+        photo_id = store.add_photo(person, photos.clean_photo(jpeg(64, 48)).jpeg, {"kind": "other"})
+        db.session.execute(db.delete(Photo).filter_by(id=photo_id))  # as if killed before the row committed
+        db.session.commit()
+        blobs = blob_store(app)
+        assert photo_id in set(blobs.list_keys())
+        app.config["BLOB_SWEEP_GRACE_SECONDS"] = -60
+        housekeeping.nightly_sweep()
+        assert photo_id not in set(blobs.list_keys())
