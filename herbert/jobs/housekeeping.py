@@ -4,7 +4,7 @@
   a snapshot outlives its expiry by about a minute (before, only until someone opened the handover page).
 - purge_sessions: every hour, session rows past the idle or absolute limit are deleted (they are refused
   anyway; this keeps the table small), and sent outbox rows older than 30 days go.
-- sweep: every night, the start-up sweep (temp files, orphan blobs, unfinished erasures) runs again in the
+- nightly_sweep: every night, the whole sweep (temp files, orphan blobs, unfinished erasures), blob pass
   included (with object storage start-up skips it). It stays at start-up too: before any request is safest.
 """
 
