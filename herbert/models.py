@@ -121,6 +121,16 @@ class MissingReport(db.Model):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
+class GeocodedPoints(db.Model):
+    """A person's postcodes turned into points ({postcode: [lat, lon] or null}), sealed with their key: where
+    someone lives and goes is personal data, so no coordinate or postcode is ever a plaintext column."""
+
+    __tablename__ = "geocoded_points"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    points_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Share(db.Model):
     """A time-limited police share: a sealed snapshot, reachable by token + access code (both stored hashed)."""
 

@@ -31,7 +31,7 @@ from herbert import crypto
 from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.keystore import forget_cached_keyring, key_wrapper
-from herbert.models import DraftSection, Membership, Person, Photo, Revision
+from herbert.models import DraftSection, GeocodedPoints, Membership, Person, Photo, Revision
 from herbert.records.blobs import BlobMissing, blob_store
 
 log = logging.getLogger(__name__)
@@ -388,6 +388,29 @@ def open_bytes_for(person: Person, table: str, record_id: str | int, part: str, 
         raise RecordUnreadable(f"{table} {record_id} cannot be opened") from None
 
 
+# --- geocoded points (the search aid) -------------------------------------------------------------
+
+
+def load_points(person: Person) -> dict[str, Any]:
+    """The person's geocoded postcodes, {postcode: [lat, lon] or None}; {} when none were stored."""
+    row = db.session.get(GeocodedPoints, person.id)
+    if row is None:
+        return {}
+    return _open_json(person, "geocoded_points", person.id, "points", row.points_sealed) or {}
+
+
+def save_points(person: Person, points: dict[str, Any]) -> None:
+    """Replace the person's geocoded postcodes (sealed like every answer), and commit."""
+    row = db.session.get(GeocodedPoints, person.id)
+    sealed = _seal_json(person, "geocoded_points", person.id, "points", points)
+    if row is None:
+        db.session.add(GeocodedPoints(person_id=person.id, points_sealed=sealed))
+    else:
+        row.points_sealed = sealed
+        row.updated_at = utcnow()
+    db.session.commit()
+
+
 # --- photos ---------------------------------------------------------------------------------------
 
 
@@ -558,7 +581,7 @@ def erase_person(person: Person) -> None:
 def delete_erased_person(person_id: str) -> None:
     """Delete the rows and blobs of a person whose key is already gone (erase, sweep and restore use it)."""
     photo_ids = list(db.session.execute(db.select(Photo.id).filter_by(person_id=person_id)).scalars())
-    for model in (DraftSection, Revision, Photo, Membership):
+    for model in (DraftSection, Revision, Photo, GeocodedPoints, Membership):
         db.session.execute(db.delete(model).filter_by(person_id=person_id))
     db.session.execute(db.delete(Person).filter_by(id=person_id))  # the rest goes by ON DELETE CASCADE
     db.session.commit()
@@ -622,6 +645,8 @@ def verify_person(person_id: str) -> Counter:
             "revisions",
             lambda row=row: _open_json(person, "revisions", person_id, f"v{row.number}", row.document_sealed),
         )
+    if db.session.get(GeocodedPoints, person_id) is not None:
+        check("geocoded points", lambda: load_points(person))
     for row in db.session.execute(db.select(Photo).filter_by(person_id=person_id)).scalars():
         check("photo details", lambda row=row: _open_json(person, "photos", row.id, "details", row.details_sealed))
         check("photos", lambda row=row: open_photo(person, row.id))
