@@ -93,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from herbert.questions import views as question_views
     from herbert.records import documents, photo_views
     from herbert.records import views as record_views
+    from herbert.search_aid import views as search_aid_views
 
     for module in (
         pages,
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
         handover_views,
         police,
         mail_account_views,
+        search_aid_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -8,6 +8,8 @@ import secrets
 from flask import Flask, Response, g, request
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# Only the missing-now last-seen page ("use my location") sets g.permissions_policy to this.
+GEOLOCATION_ALLOWED = PERMISSIONS_POLICY.replace("geolocation=()", "geolocation=(self)")
 
 
 def make_nonce() -> None:
@@ -35,7 +37,7 @@ def add_security_headers(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = g.get("referrer_policy", "same-origin")
-    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    response.headers["Permissions-Policy"] = g.get("permissions_policy", PERMISSIONS_POLICY)
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["X-Permitted-Cross-Domain-Policies"] = "none"

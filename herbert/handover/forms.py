@@ -1,6 +1,8 @@
 """Forms for the missing-now pages, sharing, export, import, found and the police access code (GOV.UK wording)."""
 
+import math
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -14,7 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms import TextAreaField as _TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
@@ -136,6 +138,36 @@ class LastSeenForm(FlaskForm):
             raise ValidationError("The time last seen must be now or in the past")
     direction = _text("Which way they were going", "For example, towards the town centre")
     said_going_to = _long("Anything they said they were going to do", "For example, “going to work” or “going home”")
+    # "Use my location" (templates/search_aid/_use_my_location.html fills these; without JavaScript they stay empty)
+    last_seen_lat = HiddenField()
+    last_seen_lon = HiddenField()
+    last_seen_accuracy = HiddenField()
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The phone's location, when given, must be a real coordinate (the error shows by the place box)."""
+        valid = super().validate(extra_validators)
+        if phone_location(self) is None and (self.last_seen_lat.data or self.last_seen_lon.data):
+            self.last_seen_where.errors = [*self.last_seen_where.errors, LOCATION_REFUSED]
+            return False
+        return valid
+
+
+LOCATION_REFUSED = "The location from your phone could not be used. Type the place instead"
+
+
+def phone_location(form: "LastSeenForm") -> dict[str, str] | None:
+    """The report keys for the browser's location, rounded to about a metre; None when not given or not real."""
+    try:
+        lat, lon = float(form.last_seen_lat.data or ""), float(form.last_seen_lon.data or "")
+    except ValueError:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    try:
+        accuracy = max(0, min(int(float(form.last_seen_accuracy.data or 0)), 100_000))
+    except (ValueError, OverflowError):
+        accuracy = 0
+    return {"last_seen_lat": f"{lat:.5f}", "last_seen_lon": f"{lon:.5f}", "last_seen_accuracy": str(accuracy or "")}
 
 
 class ClothingForm(FlaskForm):

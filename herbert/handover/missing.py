@@ -22,6 +22,9 @@ REPORT_KEYS = (
     "last_seen_at",  # "YYYY-MM-DDTHH:MM", UK local time: what the carer says, never a button press
     "reported_at",  # "YYYY-MM-DDTHH:MM", UK local time: when the report was made (set by the service)
     "last_seen_where",
+    "last_seen_lat",  # "use my location": the carer's phone's location, sealed with the report (search aid)
+    "last_seen_lon",
+    "last_seen_accuracy",  # metres, as the browser reported it
     "seen_by",
     "direction",
     "said_going_to",
@@ -63,6 +66,7 @@ LABELS = {
     "last_seen_at": "Last seen",
     "reported_at": "Reported missing",
     "last_seen_where": "Where they were last seen",
+    "last_seen_lat": "Location from the family's phone",
     "seen_by": "Who saw them last",
     "direction": "Direction of travel",
     "said_going_to": "What they said they were going to do",
@@ -230,6 +234,13 @@ def seen_and_reported(report: dict[str, Any], today: date | None = None) -> str:
     return " · ".join(parts)
 
 
+def phone_location_text(report: dict[str, Any]) -> str:
+    """ "51.48000, -0.00600 (accurate to about 20 metres)": latitude, longitude, as police systems take them."""
+    text = f"{report.get('last_seen_lat')}, {report.get('last_seen_lon')}"
+    accuracy = str(report.get("last_seen_accuracy") or "")
+    return f"{text} (accurate to about {accuracy} metres)" if accuracy.isdigit() else text
+
+
 def report_rows(report: dict[str, Any], photo_captions: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """(label, text) rows of everything answered, in reading order, for pages, the PDF and exports."""
     rows = []
@@ -237,7 +248,11 @@ def report_rows(report: dict[str, Any], photo_captions: dict[str, str] | None = 
         value = report.get(key)
         if value in (None, "", []):
             continue
-        if key in ("last_seen_at", "reported_at", "police_called_at", "found_at"):
+        if key in ("last_seen_lon", "last_seen_accuracy"):
+            continue  # shown with last_seen_lat
+        if key == "last_seen_lat":
+            text = phone_location_text(report)
+        elif key in ("last_seen_at", "reported_at", "police_called_at", "found_at"):
             text = display_time(value)
         elif key == "items_carried":
             text = ", ".join(ITEMS.get(item, item) for item in value)

@@ -40,6 +40,7 @@ from herbert.handover.forms import (
     ShareForm,
     combine,
     fill_date,
+    phone_location,
 )
 from herbert.handover.importer import import_package
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
@@ -47,6 +48,8 @@ from herbert.links import police_address, public_url_for
 from herbert.models import MissingReport, Person
 from herbert.pdf import PdfError
 from herbert.records import store
+from herbert.search_aid.views import points_after_save
+from herbert.security_headers import GEOLOCATION_ALLOWED
 
 bp = Blueprint("handover", __name__)
 
@@ -88,6 +91,7 @@ def _save(person: Person, answers: dict[str, Any]) -> MissingReport:
             if shares.state_of(share) is shares.ShareState.ACTIVE:
                 kept_pdfs.keep_share_pdf_soon(share)
     record_event("missing.report" if opened else "missing.edit", person_id=person.id, detail=f"report {report.id}")
+    points_after_save(person)  # the last-seen point for the search aid, sealed
     return report
 
 
@@ -196,6 +200,7 @@ def last_seen(person_id: str):
     they save the page, and the time the report was made is recorded separately (missing.save_report)."""
     person = _person(person_id)
     report = missing.load_report(person, missing.open_report(person))
+    g.permissions_policy = GEOLOCATION_ALLOWED  # "use my location" asks this origin's browser, nowhere else
     form = LastSeenForm()
     filled = None
     if request.method == "GET":
@@ -204,7 +209,7 @@ def last_seen(person_id: str):
             fill_date(form.last_seen_date, seen.date())
             form.last_seen_time.data = missing.clock_text(seen)
         form.last_seen_where.data = report.get("last_seen_where", form_facts.home_address(_working_document(person)))
-        for name in ("seen_by", "direction", "said_going_to"):
+        for name in ("seen_by", "direction", "said_going_to", "last_seen_lat", "last_seen_lon", "last_seen_accuracy"):
             getattr(form, name).data = report.get(name, "")
     elif (pick := missing.quick_pick_time(request.form.get("quick_pick", ""))) is not None:
         fill_date(form.last_seen_date, pick.date())
@@ -219,7 +224,8 @@ def last_seen(person_id: str):
                 "seen_by": form.seen_by.data or "",
                 "direction": form.direction.data or "",
                 "said_going_to": form.said_going_to.data or "",
-            },
+            }
+            | (phone_location(form) or dict.fromkeys(("last_seen_lat", "last_seen_lon", "last_seen_accuracy"), "")),
         )
         return redirect(_next_after("last-seen", person.id))
     return render_template(
@@ -338,6 +344,7 @@ def _render_ready(person: Person, form: ShareForm, status: int = 200):
             step_up=stepup.needs_step_up(),
             needs_code=stepup.needs_code(),
             live_shares=[s for s in panel["shares"] if s["state"] == "active"],
+            search_aid_document=_working_document(person),
         ),
         status,
     )

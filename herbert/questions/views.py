@@ -23,6 +23,7 @@ from herbert.questions import registry
 from herbert.questions.registry import SECTIONS, Page, Section
 from herbert.questions.widgets import render_question, top_level_fields
 from herbert.records import store
+from herbert.search_aid.views import points_after_save
 
 bp = Blueprint("questions", __name__)
 
@@ -65,6 +66,7 @@ def save_answers(person: Person, section: Section, answers: dict[str, Any]) -> N
             person, {"name": answers.get("full_name", ""), "preferred_name": answers.get("preferred_name", "")}
         )
     record_event("section.edit", person_id=person.id, detail=section.slug)
+    points_after_save(person)  # the search aid's points, geocoded offline and sealed
 
 
 def _after_save(person: Person, page: Page, document: registry.Document) -> Any:

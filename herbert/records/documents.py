@@ -31,6 +31,7 @@ from herbert.auth.guard import login_required
 from herbert.clock import utcnow
 from herbert.questions import registry
 from herbert.records import store
+from herbert.search_aid.aid import build_search_aid
 
 log = logging.getLogger(__name__)
 
@@ -753,6 +754,7 @@ def police_pdf_html(
         fit_levels=FIT_LEVELS,
         sections=sections,
         not_answered=not_answered,
+        search_aid=build_search_aid(document, missing_report, text_filter=printable),
     )
 
 

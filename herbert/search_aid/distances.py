@@ -1,8 +1,8 @@
 """Straight-line distance and compass direction between two points, in the words police read out.
 
 The geodesy is pyproj's Geod (PROJ's implementation of Karney's geodesics on the WGS84 ellipsoid), not
-hand-rolled: the same call places markers on the drawn map (azimuthal equidistant around the last-seen point), so a place
-listed as "1.4 km north-east" is drawn 1.4 km north-east of the centre.
+hand-rolled: the same call places markers on the drawn map (azimuthal equidistant around the last-seen
+point), so a place listed as "1.4 km north-east" is drawn 1.4 km north-east of the centre.
 """
 
 import math

@@ -98,7 +98,8 @@ def test_direction_words_read_as_police_say_them():
     assert describe(bromley, postcode_point("SW1A 1AA")) == "16 km north-west"
     assert describe(bromley, bromley) == "here (within 50 m)"
     words = {0: "north", 22.4: "north", 22.6: "north-east", 45: "north-east", 90: "east", 135: "south-east",
-             180: "south", 225: "south-west", 270: "west", 315: "north-west", 337.6: "north", 359.9: "north"}  # fmt: skip
+             180: "south", 225: "south-west", 270: "west", 315: "north-west", 337.6: "north",
+             359.9: "north"}  # fmt: skip
     assert {degrees: compass_word(degrees) for degrees in words} == words
     assert [format_distance(m) for m in (44, 355, 1000, 1449, 9949, 15300)] == [
         "40 m", "360 m", "1.0 km", "1.4 km", "9.9 km", "15 km"]  # fmt: skip
@@ -165,7 +166,7 @@ def test_the_map_is_valid_svg_with_title_desc_and_a_marker_per_place():
     ]}}  # fmt: skip
     for document in (DOCUMENT, hostile):
         aid = build_search_aid(document, REPORT)
-        root = ET.fromstring(aid.svg)
+        root = ET.fromstring(aid.svg)  # noqa: S314 - our own drawing, parsed to prove it is well-formed
         assert root.tag == f"{SVG}svg" and root.get("role") == "img"
         title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
         assert title is not None and "last seen" in title.text

@@ -1,6 +1,6 @@
 """J. Previous missing episodes."""
 
-from herbert.questions.fields import DateQuestion, LongTextQuestion, TextQuestion, YesNoQuestion
+from herbert.questions.fields import DateQuestion, LongTextQuestion, PostcodeQuestion, TextQuestion, YesNoQuestion
 from herbert.questions.sections import Document, answer
 from herbert.questions.structure import Page, QuestionForm, Section
 
@@ -15,6 +15,9 @@ class EpisodeForm(QuestionForm):
     episode_date = DateQuestion("Date", past_only=True, description="For example, 14 2 2024")
     missing_from = TextQuestion("Where they went missing from")
     where_found = TextQuestion("Where they were found")
+    where_found_postcode = PostcodeQuestion(
+        "Postcode where they were found", description="If you know it: police can see how far it is"
+    )
     how_long = TextQuestion("How long they were missing", description="For example 6 hours")
     how_travelled = TextQuestion("How they travelled", description="For example walked, took the bus")
     condition_found = LongTextQuestion("Their condition when found")

@@ -1,6 +1,6 @@
 """H. Routines, habits and interests."""
 
-from herbert.questions.fields import ChoiceQuestion, LongTextQuestion, TextQuestion
+from herbert.questions.fields import ChoiceQuestion, LongTextQuestion, PostcodeQuestion, TextQuestion
 from herbert.questions.structure import Page, QuestionForm, Section
 
 DAYS = [
@@ -21,6 +21,9 @@ class RoutineForm(QuestionForm):
     day = ChoiceQuestion("Day", choices=DAYS)
     time = TextQuestion("Time", description="For example 10am, or mornings", width="govuk-input--width-20")
     place = TextQuestion("Place", description="For example Cross Street day centre")
+    routine_postcode = PostcodeQuestion(
+        "Postcode of the place", description="If you know it: police can see how far it is"
+    )
     activity = TextQuestion("Activity", description="For example lunch club")
 
 
