@@ -233,6 +233,7 @@ def test_every_canonical_question_exists():
         "episode_date",
         "missing_from",
         "where_found",
+        "where_found_postcode",  # the search aid (issue 12)
         "how_long",
         "how_travelled",
         "condition_found",
@@ -242,7 +243,7 @@ def test_every_canonical_question_exists():
     assert {"role", "contact_name", "relationship", "phone", "contact_address", "holds_keys", "notes"} <= rows[
         "contacts"
     ]
-    assert rows["weekly_routine"] == {"day", "time", "place", "activity"}
+    assert rows["weekly_routine"] == {"day", "time", "place", "routine_postcode", "activity"}  # postcode: issue 12
     assert rows["distinguishing_features"] == {"feature_kind", "location", "description"}
 
 

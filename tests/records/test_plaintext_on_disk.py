@@ -4,6 +4,7 @@ the blob folder or every object in the S3 bucket (and s3rver's own files for it)
 backup."""
 
 import base64
+import json
 import logging
 import subprocess
 import tempfile
@@ -27,6 +28,7 @@ from herbert.records.blobs import blob_store
 from tests.blob_backends import every_stored_object
 
 pytestmark = pytest.mark.blob_backends
+from herbert.search_aid.stored_points import refresh_points
 
 
 def test_search_finds_a_canary_in_every_encoding():
@@ -45,6 +47,21 @@ def test_search_finds_a_canary_in_every_encoding():
         samples[f"base64url+{offset}"] = base64.urlsafe_b64encode(raw.replace(b"-", b"\xfb"))
     for name, data in samples.items():
         assert canary_hits(b"\x00junk" + data + b"junk\x00"), name
+
+
+def point_leaks(paths: list[Path], needles: list[str], logs: bytes) -> list[str]:
+    """Where a postcode or coordinate of the geocoded points appears in plain text (UTF-8, UTF-16, hex).
+    Base64 is left out here: these strings are short, so their base64 cores are 4-8 characters, which
+    random ciphertext in a dump would match by chance; the canaries above cover base64 for the same code path."""
+    patterns = {}
+    for needle in needles:
+        raw = needle.encode()
+        for name, pattern in (("utf-8", raw), ("utf-16le", needle.encode("utf-16-le")),
+                              ("utf-16be", needle.encode("utf-16-be")), ("hex", raw.hex().encode())):  # fmt: skip
+            patterns[f"{needle} {name}"] = pattern
+    files = [p for root in paths for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file()]
+    found = [f"{file}: {name}" for file in files for name, pattern in patterns.items() if pattern in file.read_bytes()]
+    return found + [f"logs: {name}" for name, pattern in patterns.items() if pattern in logs]
 
 
 def test_b10_no_plaintext_on_disk(ctx, backend, tmp_path, monkeypatch, caplog):
@@ -77,6 +94,16 @@ def test_b10_no_plaintext_on_disk(ctx, backend, tmp_path, monkeypatch, caplog):
     store.update_photo_details(person, photo_id, details | {"caption": canary("caption-changed")})
     sealed = store.seal_for(person, "missing_reports", 1, "report", {"last_seen_wearing": canary("missing")})
     canaries += [*summary.values(), exif_canary, *details.values()]
+    # geocoded points (the search aid): real postcodes and their coordinates, and a phone's location
+    places = {"about-the-person": {"postcode": "se10 9nf"},
+              "contacts": {"contacts": [{"id": "c1", "contact_postcode": "BR13UH"}]}}  # fmt: skip
+    phone = {"last_seen_where": "by SW1A 1AA", "last_seen_lat": "51.50137", "last_seen_lon": "-0.14189"}
+    assert refresh_points(person, places, phone) == 3
+    store.seal_for(person, "missing_reports", 3, "report", phone)
+    points = store.load_points(person)
+    assert set(points) == {"SE10 9NF", "BR1 3UH", "SW1A 1AA"} and all(points.values())
+    point_needles = [*points, *(p.replace(" ", "") for p in points), phone["last_seen_lat"], phone["last_seen_lon"]]
+    point_needles += [json.dumps(coordinate) for value in points.values() for coordinate in value]  # "51.48028…"
 
     # everything reads back, and a failure to open logs nothing personal
     assert store.load_draft(person) == document and exif_canary.encode() in store.open_photo(person, photo_id)
@@ -115,13 +142,15 @@ def test_b10_no_plaintext_on_disk(ctx, backend, tmp_path, monkeypatch, caplog):
         searched.append(dump)
     hits = search_paths(searched)
     log_hits = canary_hits((caplog.text + result.output).encode())
+    point_hits = point_leaks(searched, point_needles, (caplog.text + result.output).encode())
     files = [p for root in searched for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file()]
     size = sum(p.stat().st_size for p in files)
     print(
         f"\nB10 ({backend}, blobs in {blob_store().describe()}): {len(objects)} blob(s); "
         f"{len(canaries)} canaries ({len(document)} sections + summary, photo details, EXIF); "
         f"searched {len(files)} files ({size} bytes) + {len(caplog.records)} log records in "
-        f"{len(PREFIX_PATTERNS)} encodings: {len(hits)} files with hits, {len(log_hits)} log hits"
+        f"{len(PREFIX_PATTERNS)} encodings: {len(hits)} files with hits, {len(log_hits)} log hits; "
+        f"{len(point_needles)} postcodes and coordinates of geocoded points: {len(point_hits)} hits"
     )
     assert len(set(canaries)) == len(canaries) and all(c.startswith(CANARY_PREFIX) for c in canaries)
-    assert hits == {} and log_hits == [] and object_hits == {}
+    assert hits == {} and log_hits == [] and object_hits == {} and point_hits == []
