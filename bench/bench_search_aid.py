@@ -45,7 +45,13 @@ def the_form() -> tuple[dict, dict]:
     document = full_document()
     document["about-the-person"]["postcode"] = "BR1 3UH"
     document["significant-places"]["places"] = [
-        {"id": f"p{n}", "place_type": kind, "place_name": f"Place {n}", "place_postcode": postcode, "likelihood": "high"}
+        {
+            "id": f"p{n}",
+            "place_type": kind,
+            "place_name": f"Place {n}",
+            "place_postcode": postcode,
+            "likelihood": "high",
+        }
         for n, (kind, postcode) in enumerate(PLACES)
     ]
     document["previous-missing-episodes"]["episodes"][0]["where_found_postcode"] = "BR1 1LX"
@@ -73,6 +79,7 @@ def main() -> None:
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     document, report = the_form()
     postcodes = postcodes_in(document, report)
+
     def geocode_all() -> dict:
         return {postcode: geocode.postcode_point(postcode) for postcode in postcodes}
 
@@ -87,7 +94,9 @@ def main() -> None:
         figures["geocode cold (area cache emptied)"], points = timed(geocode_cold, cold_runs)
         figures["geocode warm (areas unpacked)"], _ = timed(geocode_all, args.runs)
         located = sum(1 for point in points.values() if point is not None)
-        figures["search aid from stored points"], aid = timed(lambda: build_search_aid(document, report, points), args.runs)
+        figures["search aid from stored points"], aid = timed(
+            lambda: build_search_aid(document, report, points), args.runs
+        )
         figures["search aid + partial rendered"], html = timed(
             lambda: render_template("search_aid/_search_aid.html", aid=build_search_aid(document, report, points)),
             args.runs,
