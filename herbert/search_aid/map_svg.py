@@ -154,8 +154,8 @@ def draw(aid: "SearchAid") -> str:
         radius = ring.km * 1000.0 * px_per_metre
         out.append(_label(CENTRE, CENTRE - radius - 4, ring.label, size=12))
     taken: list[tuple[float, float]] = [(CENTRE, CENTRE)]
-    if aid.home is not None and aid.home is not aid.origin and aid.home.point is not None:
-        hx, hy, _edge = _to_px(*offset(origin, aid.home.point), px_per_metre)
+    if _home_apart(aid):
+        hx, hy, _edge = _to_px(*offset(origin, aid.home.point), px_per_metre)  # type: ignore[union-attr]
         hx, hy = _free_spot(hx, hy, taken)
         taken.append((hx, hy))
         out.append(_house(hx, hy))
@@ -188,6 +188,13 @@ def draw(aid: "SearchAid") -> str:
     out.append(_legend(aid))
     out.append("</svg>")
     return "".join(out)
+
+
+def _home_apart(aid: "SearchAid") -> bool:
+    """Home gets its own mark unless it is the centre (or within 50 m of it: last seen at home)."""
+    if aid.home is None or aid.home is aid.origin or aid.home.point is None or aid.origin.point is None:
+        return False
+    return math.hypot(*offset(aid.origin.point, aid.home.point)) >= 50
 
 
 def _north_arrow() -> str:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .harness import PASSWORD, PHONE, Journey
+from .harness import NARROW, PASSWORD, PHONE, Journey
 
 pytestmark = pytest.mark.browser
 
@@ -95,11 +95,12 @@ def test_use_my_location_denied_leaves_the_page_working(make_journey):
     assert search_aid_items(carer)[0].startswith("1. Old house") and "north" in search_aid_items(carer)[0]
 
 
-def test_without_javascript_there_is_no_location_button(make_journey):
-    carer = make_journey(viewport=PHONE, java_script_enabled=False)
+def test_without_javascript_there_is_no_location_button_and_the_aid_reflows_at_320_px(make_journey):
+    carer = make_journey(viewport=NARROW, java_script_enabled=False)
     carer.sign_up()
     person = add_person_with_places(carer)
     carer.visit(f"/people/{person}/missing/last-seen")
     assert not carer.page.get_by_role("button", name="Use my location", exact=True).is_visible()
     carer.submit("Save and share with police now")
     assert carer.path == f"/people/{person}/missing/handover"
+    assert carer.page.locator("svg.app-search-map").bounding_box()["width"] <= NARROW["width"]

@@ -145,6 +145,15 @@ def test_places_are_listed_nearest_first_from_where_last_seen():
     assert aid.rings is MISPER_UK  # walks and takes the bus
 
 
+def test_a_place_with_the_postcode_where_they_were_found_is_marked():
+    document = {**DOCUMENT, "routines-and-interests": {"weekly_routine": [
+        {"id": "r1", "day": "monday", "place": "Station cafe", "routine_postcode": "br11lx"}]}}  # fmt: skip
+    aid = build_search_aid(document, REPORT)
+    cafe = next(item for item in aid.listed if item.place.title == "Station cafe")
+    assert cafe.place.found_before and cafe.place.kind == "Routine place"
+    assert not next(item for item in aid.listed if item.place.title == "Norman Park").place.found_before
+
+
 def test_without_a_report_distances_are_from_home_and_without_any_point_there_is_no_aid():
     aid = build_search_aid(DOCUMENT, None)
     assert aid is not None and not aid.from_last_seen and aid.origin.role == "home"
