@@ -8,7 +8,8 @@ Prints medians and their ratios to the grab sheet's median:
 - geocode warm: the same again with the areas the cold run unpacked;
 - search aid from stored points: places, distances, rings and the SVG, as the pages build it;
 - search aid + its partial template rendered to HTML (what the police view adds);
-- police PDF with and without the search-aid page (in-process WeasyPrint, --pdf-runs each, 0 to skip).
+- police PDF with and without the search-aid page (in-process WeasyPrint, alternated, --pdf-runs each, CPU
+  seconds of this process, which the machine's load disturbs less than wall time; 0 to skip).
 
 Run from the repository root:  .venv/bin/python bench/bench_search_aid.py [--runs 30] [--pdf-runs 3]
 """
@@ -105,12 +106,14 @@ def main() -> None:
             with_aid = documents.police_pdf_html(document, [], meta={"version": 1}, missing_report=report)
             with mock.patch.object(documents, "build_search_aid", lambda *a, **k: None):
                 without = documents.police_pdf_html(document, [], meta={"version": 1}, missing_report=report)
-            figures["police PDF without the search-aid page"], _ = timed(
-                lambda: pdf.render_in_process(without, title="bench"), args.pdf_runs
-            )
-            figures["police PDF with the search-aid page"], _ = timed(
-                lambda: pdf.render_in_process(with_aid, title="bench"), args.pdf_runs
-            )
+            pdf_cpu = {"without": [], "with": []}
+            for _ in range(args.pdf_runs):  # alternated, so load changes hit both alike; CPU time, not wall
+                for name, html_text in (("without", without), ("with", with_aid)):
+                    start = time.process_time()
+                    pdf.render_in_process(html_text, title="bench")
+                    pdf_cpu[name].append(time.process_time() - start)
+            figures["police PDF without the search-aid page (CPU)"] = statistics.median(pdf_cpu["without"])
+            figures["police PDF with the search-aid page (CPU)"] = statistics.median(pdf_cpu["with"])
     base = figures["grab sheet (baseline)"]
     print(f"{len(postcodes)} postcodes in the form ({located} located), {len(aid.listed)} places listed, "
           f"SVG {len(aid.svg)} bytes, partial HTML {len(html)} bytes; medians of {args.runs} runs "
@@ -118,7 +121,10 @@ def main() -> None:
     for name, seconds in figures.items():
         print(f"  {name:42s} {seconds * 1000:9.2f} ms   {seconds / base:8.1f}x the grab sheet")
     if args.pdf_runs:
-        ratio = figures["police PDF with the search-aid page"] / figures["police PDF without the search-aid page"]
+        ratio = (
+            figures["police PDF with the search-aid page (CPU)"]
+            / figures["police PDF without the search-aid page (CPU)"]
+        )
         print(f"  the search-aid page makes the PDF {ratio:.2f}x as slow to render")
 
 
