@@ -3,6 +3,7 @@
 axe at zero violations on every page (the journey checks each page it loads)."""
 
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -34,6 +35,15 @@ def add_person_with_places(journey: Journey) -> str:
     return person
 
 
+def fill_when_last_seen(journey: Journey) -> None:
+    """The date and time boxes start empty (the carer says when): yesterday at noon, always in the past."""
+    today = date.today() - timedelta(days=1)
+    boxes = journey.page.locator("input[name=last_seen_date]")
+    for index, value in enumerate((today.day, today.month, today.year)):
+        boxes.nth(index).fill(str(value))
+    journey.page.locator("input[name=last_seen_time]").fill("12:00")
+
+
 def search_aid_items(journey: Journey) -> list[str]:
     return [text.strip() for text in journey.page.locator(".app-search-aid__places li").all_inner_texts()]
 
@@ -50,6 +60,7 @@ def test_use_my_location_granted_and_the_search_aid_on_a_phone(make_journey):
     status.filter(has_text="Your location was added").wait_for()
     assert "about 18 metres" in status.inner_text()
     carer.check("last seen, location added")
+    fill_when_last_seen(carer)
     carer.submit("Save and share with police now")
     assert carer.path == f"/people/{person}/missing/handover"
     main = carer.page.locator("main")
@@ -87,6 +98,7 @@ def test_use_my_location_denied_leaves_the_page_working(make_journey):
     carer.page.locator("#use-location-status").filter(has_text="could not be found").wait_for()
     assert carer.page.locator("#last_seen_lat").input_value() == ""
     carer.check("last seen, location refused")
+    fill_when_last_seen(carer)
     carer.submit("Save and share with police now")
     assert carer.path == f"/people/{person}/missing/handover"
     main = carer.page.locator("main").inner_text()
@@ -101,6 +113,7 @@ def test_without_javascript_there_is_no_location_button_and_the_aid_reflows_at_3
     person = add_person_with_places(carer)
     carer.visit(f"/people/{person}/missing/last-seen")
     assert not carer.page.get_by_role("button", name="Use my location", exact=True).is_visible()
+    fill_when_last_seen(carer)
     carer.submit("Save and share with police now")
     assert carer.path == f"/people/{person}/missing/handover"
     assert carer.page.locator("svg.app-search-map").bounding_box()["width"] <= NARROW["width"]

@@ -40,6 +40,9 @@ def test_the_first_things_on_the_page_are_the_person(rich):
     assert soup.title.text.startswith("Ada Canary-Example, answers to Ada: Herbert Protocol form")
     assert " ".join(soup.h1.get_text().split()) == "Ada Canary-Example, answers to “Ada”"
     headings = [" ".join(h.get_text().split()) for h in soup.select("main h2")]
+    # issue 12's search aid sits in its hook, right after "Places to search first"
+    assert headings.index("Where to look first") == headings.index("Places to search first") + 1
+    headings.remove("Where to look first")
     assert headings[:5] == [
         "Missing now",
         "Medicines: 1 urgent",

@@ -120,7 +120,7 @@ def test_police_share_view_and_pdf_show_the_search_aid(carer):
     police = carer.app.test_client()
     opened = police_open(police, link, code)
     view = page(police.get(opened.location))
-    aid = view.select_one("section.app-search-aid")
+    aid = view.select_one("div.app-search-aid")
     assert aid is not None and aid.select_one("svg.app-search-map") is not None
     assert ATTRIBUTION in aid.get_text()
     listed = [li.get_text(" ", strip=True) for li in aid.select(".app-search-aid__places li")]
