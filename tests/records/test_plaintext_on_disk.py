@@ -25,10 +25,10 @@ from store_helpers import (
 from herbert.extensions import db
 from herbert.records import store
 from herbert.records.blobs import blob_store
+from herbert.search_aid.stored_points import refresh_points
 from tests.blob_backends import every_stored_object
 
 pytestmark = pytest.mark.blob_backends
-from herbert.search_aid.stored_points import refresh_points
 
 
 def test_search_finds_a_canary_in_every_encoding():
