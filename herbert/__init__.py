@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from herbert import pages
     from herbert.auth import account
     from herbert.auth import views as auth_views
+    from herbert.care import views as care_views
     from herbert.handover import police
     from herbert.handover import views as handover_views
     from herbert.mail import account_views as mail_account_views
@@ -107,11 +108,13 @@ def register_blueprints(app: Flask) -> None:
         police,
         mail_account_views,
         search_aid_views,
+        care_views,
     ):
         app.register_blueprint(module.bp)
 
 
 def register_request_hooks(app: Flask) -> None:
+    from herbert.access import init_access
     from herbert.auth.guard import load_signed_in_user
     from herbert.errors import init_error_pages
     from herbert.security_headers import init_security_headers
@@ -119,6 +122,7 @@ def register_request_hooks(app: Flask) -> None:
     init_security_headers(app)
     app.before_request(load_signed_in_user)
     init_error_pages(app)
+    init_access(app)
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

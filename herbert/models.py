@@ -60,7 +60,8 @@ class Person(db.Model):
 
 
 class Membership(db.Model):
-    """Which accounts may see and edit a person. Every person URL checks this (404 for anyone else)."""
+    """Which accounts care for a person, and in which role (herbert.access: owner, editor, viewer).
+    Every person URL checks this (404 for anyone else, 403 for a role without the permission)."""
 
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("user_id", "person_id"),)
@@ -68,7 +69,30 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20), default="owner")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # "since when" on the carers page
+    last_active_at: Mapped[datetime | None] = mapped_column()  # written at most once a minute
     person: Mapped[Person] = relationship(back_populates="memberships")
+
+
+class Invitation(db.Model):
+    """An invitation to become a co-carer: bound to one email address and role, single use, expiring.
+
+    Only the SHA-256 of the token is kept; the link holding the token is shown (or emailed) once.
+    The invited address is the invitee's sign-in name, not data about the person cared for.
+    """
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column()
 
 
 class DraftSection(db.Model):
@@ -80,6 +104,8 @@ class DraftSection(db.Model):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     section: Mapped[str] = mapped_column(String(64))
     answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Counts saves, so a save based on an older revision is caught (two carers editing at once).
+    revision: Mapped[int] = mapped_column(default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -15,12 +15,12 @@ from herbert.auth.guard import fresh_auth_required, login_required, mark_authent
 from herbert.auth.limits import account_password_limits, two_factor_limits
 from herbert.auth.passwords import hash_password, verify_password
 from herbert.auth.sessions import end_all_sessions, rotate_session
+from herbert.care.members import account_deletion_plan, release_account
 from herbert.clock import utcnow
 from herbert.crypto import DecryptionError
 from herbert.extensions import db
 from herbert.mail import notices
 from herbert.models import User
-from herbert.records.store import erase_people_only_cared_for_by
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -182,26 +182,34 @@ def delete():
             form.password.errors.append(WRONG_PASSWORD)
         else:
             user_id = user.id
-            erased = erase_people_only_cared_for_by(user_id)
-            record_event("account-deleted", detail=f"people erased: {erased}", actor_user_id=user_id)
+            outcomes = release_account(user_id)
+            erased = sum(1 for outcome in outcomes if outcome.what == "erased")
+            handed = sum(1 for outcome in outcomes if outcome.what == "handed")
+            record_event(
+                "account-deleted", detail=f"people erased: {erased}, handed over: {handed}", actor_user_id=user_id
+            )
             end_all_sessions(user_id)
             db.session.execute(db.delete(User).filter_by(id=user_id))
             db.session.commit()
             g.user = None
             session.clear()
             rotate_session(session)  # type: ignore[arg-type]  (a new anonymous session carries the message)
-            flash(deleted_message(erased))
+            flash(deleted_message(erased, handed))
             return redirect(url_for("pages.start"))
-    return render_template("account/delete.html", form=form)
+    return render_template("account/delete.html", form=form, plan=account_deletion_plan(g.user.id))
 
 
-def deleted_message(erased: int) -> str:
+def deleted_message(erased: int, handed: int = 0) -> str:
     if erased == 0:
         people = "No forms were erased: you had none that only you looked after."
     elif erased == 1:
         people = "We erased the form for 1 person that only you looked after. It cannot be recovered."
     else:
         people = f"We erased the forms for {erased} people that only you looked after. They cannot be recovered."
+    if handed == 1:
+        people += " We handed 1 form to the carer who has helped with it longest."
+    elif handed > 1:
+        people += f" We handed {handed} forms to the carers who have helped with them longest."
     return (
         "Your account has been deleted and you have been signed out everywhere. "
         + people

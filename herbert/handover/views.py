@@ -13,6 +13,7 @@ from typing import Any
 import segno
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, session, url_for
 
+from herbert.access import Permission, current_person, person_required
 from herbert.audit import events_for_person, record_event
 from herbert.auth.guard import login_required, safe_next
 from herbert.auth.limits import account_password_limits
@@ -58,10 +59,6 @@ PAGES = ("last-seen", "clothing", "more-details")
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def _person(person_id: str) -> Person:
-    return store.person_for(g.user.id, person_id)
 
 
 @bp.app_template_global("person_url")
@@ -184,21 +181,21 @@ def event_text(action: str) -> str:
 
 
 @bp.route("/people/<person_id>/missing")
-@login_required
+@person_required(Permission.EMERGENCY)
 def start(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     if missing.open_report(person) is not None:
         return redirect(url_for("handover.ready", person_id=person.id))
     return redirect(url_for("handover.last_seen", person_id=person.id))
 
 
 @bp.route("/people/<person_id>/missing/last-seen", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EMERGENCY)
 def last_seen(person_id: str):
     """When and where last seen. The time starts empty and is required: it is what the carer says. The quick
     picks ("Now", "About an hour ago") only fill the boxes for the carer to check; nothing is saved until
     they save the page, and the time the report was made is recorded separately (missing.save_report)."""
-    person = _person(person_id)
+    person = current_person()
     report = missing.load_report(person, missing.open_report(person))
     g.permissions_policy = GEOLOCATION_ALLOWED  # "use my location" asks this origin's browser, nowhere else
     form = LastSeenForm()
@@ -239,9 +236,9 @@ def last_seen(person_id: str):
 
 
 @bp.route("/people/<person_id>/missing/clothing", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EMERGENCY)
 def clothing(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     open_row = missing.open_report(person)
     if open_row is None:
         return redirect(url_for("handover.last_seen", person_id=person.id))
@@ -274,9 +271,9 @@ def clothing(person_id: str):
 
 
 @bp.route("/people/<person_id>/missing/more-details", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EMERGENCY)
 def more_details(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     open_row = missing.open_report(person)
     if open_row is None:
         return redirect(url_for("handover.last_seen", person_id=person.id))
@@ -321,10 +318,10 @@ def _share_form(person: Person, form: ShareForm | None = None) -> ShareForm:
 
 
 @bp.route("/people/<person_id>/missing/handover")
-@login_required
+@person_required(Permission.EMERGENCY)
 def ready(person_id: str):
     """The one page with the updated PDF, "Share with police" and "Download export"."""
-    person = _person(person_id)
+    person = current_person()
     return _render_ready(person, _share_form(person))
 
 
@@ -351,9 +348,9 @@ def _render_ready(person: Person, form: ShareForm, status: int = 200):
 
 
 @bp.route("/people/<person_id>/missing/police.pdf")
-@login_required
+@person_required(Permission.EMERGENCY)
 def missing_pdf(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     source = snapshot.default_source(person)
     report_row = missing.open_report(person)
     photos = [
@@ -383,10 +380,10 @@ def _source_label(source: str) -> str:
 
 
 @bp.route("/people/<person_id>/shares", methods=["POST"])
-@login_required
+@person_required(Permission.EMERGENCY)
 @account_password_limits
 def create_share(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     form = ShareForm()
     form.source.choices = dict(snapshot.source_choices(person))
     expected = session.pop(SHARE_REQUEST, None)
@@ -425,16 +422,16 @@ def create_share(person_id: str):
 
 
 @bp.route("/people/<person_id>/shares")
-@login_required
+@person_required(Permission.EMERGENCY)
 def shares_page(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     return render_template("handover/shares.html", person=person, panel=handover_panel(person), form=None)
 
 
 @bp.route("/people/<person_id>/shares/<int:share_id>/end", methods=["POST"])
-@login_required
+@person_required(Permission.EDIT)
 def end_share(person_id: str, share_id: int):
-    person = _person(person_id)
+    person = current_person()
     share = shares.share_of(person, share_id)
     if share is None:
         abort(404)
@@ -451,10 +448,10 @@ def end_share(person_id: str, share_id: int):
 
 
 @bp.route("/people/<person_id>/export", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 @account_password_limits
 def export_record(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     form = ExportForm()
     if request.method == "POST" and form.validate_on_submit() and stepup.confirm(form):
         content = export.content_for_person(person)
@@ -504,9 +501,9 @@ def import_record():
 
 
 @bp.route("/people/<person_id>/found", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def found(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     report_row = missing.open_report(person)
     if report_row is None:
         flash("They are not reported missing.")
@@ -552,10 +549,10 @@ def episode_from_report(report: dict[str, Any]) -> dict[str, str]:
 
 
 @bp.route("/people/<person_id>/found/<int:report_id>", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def after_found(person_id: str, report_id: int):
     """Offer to add the episode to section J (prefilled from the report) and to review the form."""
-    person = _person(person_id)
+    person = current_person()
     row = _closed_report(person, report_id)
     report = missing.load_report(person, row)
     form = EpisodeForm()

@@ -8,18 +8,19 @@ store.person_for, so another carer's person is a 404, and saves only through sto
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from markupsafe import Markup, escape
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
+from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
-from herbert.auth.guard import login_required
 from herbert.auth.idle import idle_save_requested, sign_out_after_idle_save
 from herbert.models import Person
-from herbert.questions import registry
+from herbert.questions import conflicts, registry
+from herbert.questions.conflicts import ConflictForm
 from herbert.questions.registry import SECTIONS, Page, Section
 from herbert.questions.widgets import render_question, top_level_fields
 from herbert.records import store
@@ -48,7 +49,7 @@ class ConfirmRemoveForm(FlaskForm):
 
 
 def _resolve(person_id: str, section_slug: str, page_slug: str | None = None) -> tuple[Person, Section, Page | None]:
-    person = store.person_for(g.user.id, person_id)
+    person = current_person()
     section = registry.section_by_slug(section_slug)
     if page_slug is None:
         return person, section, None
@@ -58,9 +59,12 @@ def _resolve(person_id: str, section_slug: str, page_slug: str | None = None) ->
         abort(404)
 
 
-def save_answers(person: Person, section: Section, answers: dict[str, Any]) -> None:
-    """Seal one section's answers; section A also refreshes the dashboard's name summary."""
-    store.save_section(person, section.slug, answers)
+def save_answers(person: Person, section: Section, answers: dict[str, Any], based_on: int | None = None) -> None:
+    """Seal one section's answers; section A also refreshes the dashboard's name summary.
+
+    With `based_on` (the section revision read) it raises store.SectionChanged if another save landed first.
+    """
+    store.save_section(person, section.slug, answers, based_on=based_on)
     if section.slug == registry.SUMMARY_SECTION:
         store.save_summary(
             person, {"name": answers.get("full_name", ""), "preferred_name": answers.get("preferred_name", "")}
@@ -93,7 +97,7 @@ def _back_url(person: Person, section: Section, page: Page, document: registry.D
 
 
 @bp.route(f"/people/<person_id>/<{SECTION_SLUGS}:section_slug>")
-@login_required
+@person_required(Permission.EDIT)
 def section_start(person_id: str, section_slug: str):
     person, section, _page = _resolve(person_id, section_slug)
     first = registry.first_page(section, store.load_draft(person))
@@ -103,7 +107,7 @@ def section_start(person_id: str, section_slug: str):
 
 
 @bp.route(PAGE_URL, methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def page(person_id: str, section_slug: str, page_slug: str):
     person, section, page = _resolve(person_id, section_slug, page_slug)
     assert page is not None
@@ -116,11 +120,49 @@ def page(person_id: str, section_slug: str, page_slug: str):
     else:
         form = page.form_class(data=registry.page_form_data(page, answers))
     if form.validate_on_submit():
-        kept = {name: value for name, value in answers.items() if name not in page.field_names()}
-        automatic = {q.name: answers[q.name] for q in page.questions if q.automatic and q.name in answers}
-        new_answers = kept | automatic | registry.page_answers(form)
-        save_answers(person, section, new_answers)
-        document[section.slug] = new_answers
+        mine = registry.page_answers(form)
+        resolution = _resolution()
+        if resolution is not None and resolution.choice.data == "theirs":
+            return _kept_theirs(person, section, page_url(person.id, page))
+        if resolution is not None and resolution.choice.data != "mine":
+            current = store.load_section(person, section.slug)
+            values = conflicts.page_values(page, current)
+            clash = conflicts.Clash(values, conflicts.fingerprint(person, section, page, values))
+            return conflicts.render_clash(
+                person,
+                section,
+                page,
+                page.questions,
+                clash,
+                mine,
+                resolution,
+                _back_url(person, section, page, document),
+            )
+        based_on = resolution.based_on.data if resolution is not None else request.form.get(conflicts.BASED_ON)
+
+        def build(current: dict[str, Any]) -> dict[str, Any] | conflicts.Clash:
+            now = conflicts.fingerprint(person, section, page, conflicts.page_values(page, current))
+            if not conflicts.matches(based_on, now):
+                return conflicts.Clash(conflicts.page_values(page, current), now)
+            kept = {name: value for name, value in current.items() if name not in page.field_names()}
+            automatic = {q.name: current[q.name] for q in page.questions if q.automatic and q.name in current}
+            return kept | automatic | mine
+
+        saved = conflicts.save_without_clash(
+            person, section, build, lambda new, revision: save_answers(person, section, new, based_on=revision)
+        )
+        if isinstance(saved, conflicts.Clash):
+            return conflicts.render_clash(
+                person,
+                section,
+                page,
+                page.questions,
+                saved,
+                mine,
+                resolution or _conflict_form(),
+                _back_url(person, section, page, document),
+            )
+        document[section.slug] = saved
         if idle_save_requested():
             return sign_out_after_idle_save(request.path)
         return _after_save(person, page, document)
@@ -135,7 +177,40 @@ def page(person_id: str, section_slug: str, page_slug: str):
         answers=answers,
         heading=page.title if len(fields) == 1 else None,
         back_url=_back_url(person, section, page, document),
+        based_on=_based_on_field(conflicts.fingerprint(person, section, page, conflicts.page_values(page, answers))),
     )
+
+
+def _conflict_form() -> ConflictForm:
+    return ConflictForm(prefix=conflicts.CONFLICT_PREFIX, formdata=None)
+
+
+def _resolution() -> ConflictForm | None:
+    """The clash page's choice, when this POST came from it (None for an ordinary save).
+
+    An answer missing from the choice is not a save: the clash page is shown again with its error.
+    """
+    if not conflicts.resolving():
+        return None
+    resolution = ConflictForm(prefix=conflicts.CONFLICT_PREFIX)
+    resolution.validate()
+    return resolution
+
+
+def _based_on_field(current: str) -> str:
+    """A page re-shown after an error keeps the fingerprint it was first built from (so the clash still shows)."""
+    if request.method == "POST":
+        resolution = _resolution()
+        if resolution is not None and resolution.based_on.data:
+            return resolution.based_on.data
+        return request.form.get(conflicts.BASED_ON) or current
+    return current
+
+
+def _kept_theirs(person: Person, section: Section, back_to: str) -> Any:
+    record_event("section.conflict", person_id=person.id, detail=section.slug)
+    flash("You kept the answers the other carer saved. Your changes to this page were not saved.")
+    return redirect(back_to)
 
 
 def _rows_list(
@@ -196,39 +271,67 @@ def _find_row(rows: list[dict[str, Any]], row_id: str) -> tuple[int, dict[str, A
 
 @bp.route(PAGE_URL + "/new", methods=["GET", "POST"], defaults={"row_id": None})
 @bp.route(PAGE_URL + "/<row_id>", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def row(person_id: str, section_slug: str, page_slug: str, row_id: str | None):
     person, section, page = _resolve(person_id, section_slug, page_slug)
     if page is None or not page.rows_key:
         abort(404)
     answers = store.load_section(person, section.slug)
     rows = list(answers.get(page.rows_key) or [])
-    index, existing = _find_row(rows, row_id) if row_id is not None else (len(rows), {})
+    if request.method == "POST" and row_id is not None and not any(r.get("id") == row_id for r in rows):
+        existing: dict[str, Any] = {"id": row_id}  # removed by someone else meanwhile: shown as a clash
+    else:
+        _index, existing = _find_row(rows, row_id) if row_id is not None else (len(rows), {})
     if request.method == "POST":
         form = page.form_class()
     else:
         form = page.form_class(data=registry.page_form_data(page, existing))
+    back_url = page_url(person.id, page)
     if form.validate_on_submit():
         values = registry.page_answers(form)
-        if existing:
-            rows[index] = {"id": existing["id"]} | values
-        elif values:  # an empty new row is not worth keeping
-            rows.append({"id": secrets.token_hex(8)} | values)
-        new_answers = dict(answers)
-        if rows:
-            new_answers[page.rows_key] = rows
-        else:
-            new_answers.pop(page.rows_key, None)
-        save_answers(person, section, new_answers)
+        resolution = _resolution()
+        if resolution is not None and resolution.choice.data == "theirs":
+            return _kept_theirs(person, section, back_url)
+        based_on = resolution.based_on.data if resolution is not None else request.form.get(conflicts.BASED_ON)
+        if resolution is not None and resolution.choice.data != "mine":
+            based_on = ""  # no choice made: show the clash again, with its error
+
+        def build(current: dict[str, Any]) -> dict[str, Any] | conflicts.Clash:
+            current_rows = list(current.get(page.rows_key) or [])
+            if row_id is None:
+                if values:  # an empty new row is not worth keeping
+                    current_rows.append({"id": secrets.token_hex(8)} | values)
+            else:
+                found = next((i for i, r in enumerate(current_rows) if r.get("id") == row_id), None)
+                theirs = {k: v for k, v in current_rows[found].items() if k != "id"} if found is not None else {}
+                now = conflicts.fingerprint(person, section, page, theirs, row_id)
+                if found is None or not conflicts.matches(based_on, now):
+                    return conflicts.Clash(theirs, now)
+                current_rows[found] = {"id": row_id} | values
+            new_answers = dict(current)
+            if current_rows:
+                new_answers[page.rows_key] = current_rows
+            else:
+                new_answers.pop(page.rows_key, None)
+            return new_answers
+
+        saved = conflicts.save_without_clash(
+            person, section, build, lambda new, revision: save_answers(person, section, new, based_on=revision)
+        )
+        if isinstance(saved, conflicts.Clash):
+            return conflicts.render_clash(
+                person, section, page, page.row_questions, saved, values, resolution or _conflict_form(), back_url
+            )
         if idle_save_requested():
-            return sign_out_after_idle_save(page_url(person.id, page))
+            return sign_out_after_idle_save(back_url)
         if request.form.get("action") == "later":
             flash(SAVED_MESSAGE)
             return redirect(url_for("people.overview", person_id=person.id))
-        return redirect(page_url(person.id, page))
+        return redirect(back_url)
     fields = top_level_fields(form)
     noun = page.row_noun
-    title = f"Change {noun}" if existing else f"Add {page.row_article} {noun}"
+    title = f"Change {noun}" if row_id is not None else f"Add {page.row_article} {noun}"
+    row_values = {k: v for k, v in existing.items() if k != "id"}
     return render_template(
         "questions/page.html",
         person=person,
@@ -239,12 +342,15 @@ def row(person_id: str, section_slug: str, page_slug: str, row_id: str | None):
         answers=existing,
         title=title,
         heading=None,
-        back_url=page_url(person.id, page),
+        back_url=back_url,
+        based_on=(
+            _based_on_field(conflicts.fingerprint(person, section, page, row_values, row_id)) if row_id else None
+        ),
     )
 
 
 @bp.route(PAGE_URL + "/<row_id>/remove", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def remove_row(person_id: str, section_slug: str, page_slug: str, row_id: str):
     person, section, page = _resolve(person_id, section_slug, page_slug)
     if page is None or not page.rows_key:

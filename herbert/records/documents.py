@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template
+from flask import Blueprint, Response, render_template
 
 from herbert import pdf
+from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
-from herbert.auth.guard import login_required
 from herbert.clock import utcnow
 from herbert.questions import registry
 from herbert.records import store
@@ -891,9 +891,9 @@ def _today_stamp() -> str:
 
 
 @bp.route("/people/<person_id>/pdf/draft")
-@login_required
+@person_required(Permission.VIEW)
 def draft_pdf(person_id: str):
-    person = store.person_for(g.user.id, person_id)
+    person = current_person()
     document = store.load_draft(person)
     meta = {"version": None, "draft": True, "next_review_on": person.next_review_on}
     try:
@@ -905,9 +905,9 @@ def draft_pdf(person_id: str):
 
 
 @bp.route("/people/<person_id>/pdf/version/<int:number>")
-@login_required
+@person_required(Permission.VIEW)
 def version_pdf(person_id: str, number: int):
-    person = store.person_for(g.user.id, person_id)
+    person = current_person()
     document = store.load_revision(person, number)  # 404 if there is no such version
     published = next((r["published_at"] for r in store.list_revisions(person) if r["number"] == number), None)
     review = document.get(registry.CONSENT_SECTION) or {}
@@ -934,10 +934,10 @@ def version_pdf(person_id: str, number: int):
 
 
 @bp.route("/people/<person_id>/poster")
-@login_required
+@person_required(Permission.VIEW)
 def poster(person_id: str):
     """The appeal poster from the current answers (the draft), only with publicity consent."""
-    person = store.person_for(g.user.id, person_id)
+    person = current_person()
     document = store.load_draft(person)
     if not publicity_consented(document):
         return render_template(

@@ -10,7 +10,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -29,8 +29,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
 from herbert import photos
+from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
-from herbert.auth.guard import login_required
 from herbert.clock import utcnow
 from herbert.models import Person
 from herbert.records import store
@@ -185,10 +185,6 @@ class ConfirmForm(FlaskForm):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _person(person_id: str) -> Person:
-    return store.person_for(g.user.id, person_id)
-
-
 def _photo(person: Person, photo_id: str) -> dict[str, Any]:
     for photo in store.list_photos(person):
         if photo["id"] == photo_id:
@@ -243,9 +239,9 @@ def _page_context(person: Person) -> dict[str, Any]:
 
 
 @bp.route("/people/<person_id>/photos")
-@login_required
+@person_required(Permission.VIEW)
 def index(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     photo_list = store.list_photos(person)
     return render_template(
         "photos/index.html",
@@ -256,9 +252,9 @@ def index(person_id: str):
 
 
 @bp.route("/people/<person_id>/photos/add", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def add(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     form = AddPhotoForm()
     if form.is_submitted():
         form.validate()
@@ -277,9 +273,9 @@ def add(person_id: str):
 
 
 @bp.route("/people/<person_id>/photos/<photo_id>/change", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def edit(person_id: str, photo_id: str):
-    person = _person(person_id)
+    person = current_person()
     photo = _photo(person, photo_id)
     form = PhotoDetailsForm()
     if form.validate_on_submit():
@@ -295,9 +291,9 @@ def edit(person_id: str, photo_id: str):
 
 
 @bp.route("/people/<person_id>/photos/<photo_id>/make-main", methods=["POST"])
-@login_required
+@person_required(Permission.EDIT)
 def make_primary(person_id: str, photo_id: str):
-    person = _person(person_id)
+    person = current_person()
     _photo(person, photo_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -308,9 +304,9 @@ def make_primary(person_id: str, photo_id: str):
 
 
 @bp.route("/people/<person_id>/photos/<photo_id>/remove", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.EDIT)
 def remove(person_id: str, photo_id: str):
-    person = _person(person_id)
+    person = current_person()
     photo = _photo(person, photo_id)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -322,10 +318,10 @@ def remove(person_id: str, photo_id: str):
 
 
 @bp.route("/people/<person_id>/photos/<photo_id>.jpg")
-@login_required
+@person_required(Permission.VIEW)
 def image(person_id: str, photo_id: str):
     """The cleaned JPEG (or a smaller copy made in memory with ?width=160|320|640), never cached."""
-    person = _person(person_id)
+    person = current_person()
     width = None
     if "width" in request.args:
         width = request.args.get("width", type=int)

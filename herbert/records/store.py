@@ -31,7 +31,7 @@ from herbert import crypto
 from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.keystore import forget_cached_keyring, key_wrapper
-from herbert.models import DraftSection, GeocodedPoints, Membership, Person, Photo, Revision
+from herbert.models import DraftSection, GeocodedPoints, Membership, Person, Photo, Revision, User
 from herbert.records.blobs import BlobMissing, blob_store
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,16 @@ T = TypeVar("T")
 
 class RecordUnreadable(Exception):
     """A sealed value failed to open (tampered, moved, or its key is gone). Holds no plaintext."""
+
+
+class SectionChanged(Exception):
+    """A section save was based on a revision that another save has since replaced (no silent overwrite)."""
+
+    def __init__(self, section: str, expected: int, current: int):
+        super().__init__(f"section {section} is at revision {current}, not {expected}")
+        self.section = section
+        self.expected = expected
+        self.current = current
 
 
 @dataclass(frozen=True)
@@ -211,14 +221,42 @@ def create_person(user_id: int) -> str:
 
 def person_for(user_id: int, person_id: str) -> Person:
     """The person if this account cares for them; otherwise 404, the same as a person that never existed."""
-    person = db.session.execute(
-        db.select(Person)
+    return membership_for(user_id, person_id)[0]
+
+
+def membership_for(user_id: int, person_id: str) -> tuple[Person, Membership]:
+    """The person and this account's membership of them; 404 for anyone who is not one of their carers."""
+    row = db.session.execute(
+        db.select(Person, Membership)
         .join(Membership)
         .where(Membership.user_id == user_id, Person.id == person_id, Person.wrapped_key.is_not(None))
-    ).scalar_one_or_none()
-    if person is None or key_wrapper().is_forgotten(person.id):
+    ).one_or_none()
+    if row is None or key_wrapper().is_forgotten(row[0].id):
         abort(404)
-    return person
+    return row[0], row[1]
+
+
+TOUCH_MEMBERSHIP_EVERY = 60  # seconds: "last active" on the carers page, written at most once a minute
+
+
+def touch_membership(membership: Membership) -> None:
+    """Record that this carer used the person's record just now (at most one write a minute)."""
+    now = utcnow()
+    if membership.last_active_at is None or (now - membership.last_active_at).total_seconds() > TOUCH_MEMBERSHIP_EVERY:
+        db.session.execute(db.update(Membership).where(Membership.id == membership.id).values(last_active_at=now))
+        db.session.commit()
+
+
+def owner_emails(person_id: str) -> list[str]:
+    """The sign-in addresses of the person's owners (the 403 page says who can change a role)."""
+    return list(
+        db.session.execute(
+            db.select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.person_id == person_id, Membership.role == "owner")
+            .order_by(Membership.created_at, Membership.id)
+        ).scalars()
+    )
 
 
 def people_for(user_id: int) -> list[PersonSummary]:
@@ -292,23 +330,55 @@ def load_section(person: Person, section: str) -> dict[str, Any]:
     return _open_json(person, "draft_sections", person.id, section, row.answers_sealed)
 
 
-def save_section(person: Person, section: str, answers: dict[str, Any]) -> None:
-    """Seal and store one section of the draft, replacing what was there (committed before returning)."""
+def load_section_revision(person: Person, section: str) -> tuple[dict[str, Any], int]:
+    """One section's answers and its revision (0 when never saved): what a save is based on."""
+    row = db.session.execute(
+        db.select(DraftSection).filter_by(person_id=person.id, section=section)
+    ).scalar_one_or_none()
+    if row is None:
+        return {}, 0
+    return _open_json(person, "draft_sections", person.id, section, row.answers_sealed), row.revision
+
+
+def save_section(person: Person, section: str, answers: dict[str, Any], based_on: int | None = None) -> int:
+    """Seal and store one section of the draft, replacing what was there (committed before returning).
+
+    With `based_on` (the revision the carer's page was built from) the write is a compare-and-swap: if
+    another save got there first, nothing is written and SectionChanged is raised, so two carers never
+    silently overwrite each other. Without it (imports, whole-draft jobs) the save always lands.
+    Returns the section's new revision.
+    """
     sealed = _seal_json(person, "draft_sections", person.id, section, answers)
 
-    def attempt() -> None:
+    def attempt() -> int:
         row = db.session.execute(
-            db.select(DraftSection).filter_by(person_id=person.id, section=section)
+            db.select(DraftSection.revision).filter_by(person_id=person.id, section=section)
         ).scalar_one_or_none()
+        current = row or 0
+        if based_on is not None and current != based_on:
+            raise SectionChanged(section, based_on, current)
+        now = utcnow()
         if row is None:
-            db.session.add(DraftSection(person_id=person.id, section=section, answers_sealed=sealed))
+            db.session.add(DraftSection(person_id=person.id, section=section, answers_sealed=sealed, revision=1))
         else:
-            row.answers_sealed = sealed
-            row.updated_at = utcnow()
-        person.updated_at = utcnow()
+            result = db.session.execute(
+                db.update(DraftSection)
+                .where(
+                    DraftSection.person_id == person.id,
+                    DraftSection.section == section,
+                    DraftSection.revision == current,
+                )
+                .values(answers_sealed=sealed, revision=current + 1, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                # Someone saved between our read and write: re-read (and, with based_on, report it).
+                raise StaleDataError("draft section changed underneath")
+        person.updated_at = now
         db.session.commit()
+        return current + 1
 
-    _retrying(attempt, "save the section")
+    return _retrying(attempt, "save the section")
 
 
 def replace_draft(person: Person, document: dict[str, dict[str, Any]]) -> None:
@@ -319,9 +389,19 @@ def replace_draft(person: Person, document: dict[str, dict[str, Any]]) -> None:
     }
 
     def attempt() -> None:
+        # Revisions only ever go up, so a page opened before this replacement is still seen as stale.
+        revisions = dict(
+            db.session.execute(
+                db.select(DraftSection.section, DraftSection.revision).filter_by(person_id=person.id)
+            ).all()
+        )
         db.session.execute(db.delete(DraftSection).filter_by(person_id=person.id))
         for section, value in sealed.items():
-            db.session.add(DraftSection(person_id=person.id, section=section, answers_sealed=value))
+            db.session.add(
+                DraftSection(
+                    person_id=person.id, section=section, answers_sealed=value, revision=revisions.get(section, 0) + 1
+                )
+            )
         person.updated_at = utcnow()
         db.session.commit()
 

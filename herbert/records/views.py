@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 from wtforms import HiddenField, RadioField
 from wtforms.validators import InputRequired
 
+from herbert.access import Permission, can, current_person, person_required
 from herbert.audit import record_event
 from herbert.auth.guard import login_required
 from herbert.clock import utcnow
@@ -48,10 +49,6 @@ class DeletePersonForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select yes if you want to delete the record")],
     )
-
-
-def _person(person_id: str) -> Person:
-    return store.person_for(g.user.id, person_id)
 
 
 # --- photos (owned by herbert.photos; guarded so this page works before or without it) ------------
@@ -138,7 +135,10 @@ def task_list_items(person: Person, document: registry.Document, photos: list[di
             freshness, _message = photo_state(photos)
             status = PHOTO_TAGS.get(freshness or "") or STATUS_TAGS[COMPLETED if photos else NOT_STARTED]
         else:
-            href = url_for("questions.section_start", person_id=person.id, section_slug=section.slug)
+            # A viewer reads the form in the PDF and the versions, not on the question pages.
+            editable = can(Permission.EDIT)
+            start = url_for("questions.section_start", person_id=person.id, section_slug=section.slug)
+            href = start if editable else None
             status = STATUS_TAGS[registry.section_status(section, document.get(section.slug) or {}, document)]
         item = {"title": {"text": f"{section.letter}. {section.title}"}, "status": status}
         if href:
@@ -157,9 +157,9 @@ def _revisions_with_authors(person: Person) -> list[dict[str, Any]]:
 
 
 @bp.route("/people/<person_id>")
-@login_required
+@person_required(Permission.VIEW)
 def overview(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     document = store.load_draft(person)
     photos = _photos(person)
     record_event("person.view", person_id=person.id)
@@ -245,9 +245,9 @@ def _check_answers_page(person: Person, form: PublishForm, status: int = 200):
 
 
 @bp.route("/people/<person_id>/check-answers")
-@login_required
+@person_required(Permission.EDIT)
 def check_answers(person_id: str):
-    return _check_answers_page(_person(person_id), PublishForm(formdata=None))
+    return _check_answers_page(current_person(), PublishForm(formdata=None))
 
 
 def review_date_on_publish(answers: dict[str, Any], today: date) -> date:
@@ -265,9 +265,9 @@ def review_date_on_publish(answers: dict[str, Any], today: date) -> date:
 
 
 @bp.route("/people/<person_id>/publish", methods=["POST"])
-@login_required
+@person_required(Permission.EDIT)
 def publish(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     form = PublishForm()
     if not form.validate_on_submit():
         abort(400)
@@ -293,9 +293,9 @@ def publish(person_id: str):
 
 
 @bp.route("/people/<person_id>/versions/<int:number>")
-@login_required
+@person_required(Permission.VIEW)
 def version(person_id: str, number: int):
-    person = _person(person_id)
+    person = current_person()
     document = store.load_revision(person, number)
     revision = next(r for r in _revisions_with_authors(person) if r["number"] == number)
     record_event("version.view", person_id=person.id, detail=f"version {number}")
@@ -308,10 +308,10 @@ def version(person_id: str, number: int):
 
 
 @bp.route("/people/<person_id>/compare")
-@login_required
+@person_required(Permission.VIEW)
 def compare(person_id: str):
     """What changed between two versions (?from=1&to=3), or since the latest version (?to=draft)."""
-    person = _person(person_id)
+    person = current_person()
     numbers = [r["number"] for r in store.list_revisions(person)]
     if not numbers:
         abort(404)
@@ -346,9 +346,9 @@ def _version_number(text: str) -> int:
 
 
 @bp.route("/people/<person_id>/delete", methods=["GET", "POST"])
-@login_required
+@person_required(Permission.MANAGE)
 def delete_person(person_id: str):
-    person = _person(person_id)
+    person = current_person()
     form = DeletePersonForm()
     if form.validate_on_submit():
         if form.confirm.data != "yes":

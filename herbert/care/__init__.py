@@ -1,0 +1,1 @@
+"""Shared care: co-carers with roles (herbert.access), invitations, the carers page and its rules."""

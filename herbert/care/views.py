@@ -1,0 +1,292 @@
+"""The carers pages: "People who can see this form", inviting, changing roles, removing, leaving,
+the shared activity trail, and accepting an invitation."""
+
+import re
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from herbert.access import (
+    ROLE_HINTS,
+    ROLE_LABELS,
+    Permission,
+    Role,
+    current_membership,
+    current_person,
+    person_required,
+    role_of,
+)
+from herbert.audit import events_for_person, record_event
+from herbert.care import invitations, members
+from herbert.care.forms import ButtonForm, ConfirmForm, HandOverForm, InviteForm, RoleForm
+from herbert.extensions import db
+from herbert.links import public_url_for
+from herbert.models import User
+from herbert.records import store
+
+bp = Blueprint("care", __name__)
+
+ACTIVITY_LIMIT = 100
+USER_REF = re.compile(r"\buser (\d+)\b")
+CARE_EVENT_TEXT = {
+    "carer.invite": "Invited a carer",
+    "carer.invite-cancel": "Cancelled an invitation",
+    "carer.join": "Joined as a carer",
+    "carer.role": "Changed a carer's role",
+    "carer.remove": "Removed a carer",
+    "carer.leave": "Left the form",
+    "carer.handover": "Handed ownership over",
+    "section.conflict": "Kept their answers after a clash",
+}
+
+
+def _carers_url(person_id: str) -> str:
+    return url_for("care.carers", person_id=person_id)
+
+
+def _summary_name() -> str:
+    try:
+        return store.load_summary(current_person()).get("name", "")
+    except store.RecordUnreadable:
+        return ""
+
+
+# --- the carers page ------------------------------------------------------------------------------
+
+
+@bp.route("/people/<person_id>/carers")
+@person_required(Permission.VIEW)
+def carers(person_id: str):
+    person = current_person()
+    me = current_membership()
+    return render_template(
+        "care/carers.html",
+        person=person,
+        name=_summary_name(),
+        carers=members.carers_of(person.id),
+        invitations=invitations.pending(person.id),
+        me=me,
+        my_role=role_of(me.role),
+        role_labels=ROLE_LABELS,
+        role_hints=ROLE_HINTS,
+        cancel_form=ButtonForm(),
+    )
+
+
+@bp.route("/people/<person_id>/carers/invite", methods=["GET", "POST"])
+@person_required(Permission.MANAGE)
+def invite(person_id: str):
+    person = current_person()
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation, token = invitations.create(person, form.email.data, Role(form.role.data), g.user.id)
+        except invitations.InviteProblem as problem:
+            form.email.errors.append(str(problem))
+        else:
+            record_event("carer.invite", person_id=person.id, detail=f"invitation {invitation.id}, {invitation.role}")
+            link = public_url_for("care.accept", token=token)
+            sent = _send_invitation_email(invitation.email, link, role_of(invitation.role))
+            return render_template(
+                "care/invitation_created.html",
+                person=person,
+                invitation=invitation,
+                link=link,
+                role_label=ROLE_LABELS[role_of(invitation.role)].lower(),
+                emailed=sent,
+                days=invitations.INVITATION_DAYS,
+            )
+    return render_template("care/invite.html", person=person, form=form, role_hints=ROLE_HINTS)
+
+
+def _send_invitation_email(address: str, link: str, role: Role) -> bool:
+    """Email the link when the service can send email; otherwise the owner copies it (False)."""
+    return False
+
+
+@bp.route("/people/<person_id>/carers/invitations/<int:invitation_id>/cancel", methods=["POST"])
+@person_required(Permission.MANAGE)
+def cancel_invitation(person_id: str, invitation_id: int):
+    person = current_person()
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if invitations.cancel(person, invitation_id) is None:
+        abort(404)
+    record_event("carer.invite-cancel", person_id=person.id, detail=f"invitation {invitation_id}")
+    flash("The invitation has been cancelled. The link no longer works.")
+    return redirect(_carers_url(person.id))
+
+
+def _other_carer(membership_id: int):
+    row = members.membership(current_person(), membership_id)
+    if row is None:
+        abort(404)
+    email = db.session.execute(db.select(User.email).filter_by(id=row.user_id)).scalar_one()
+    return row, email
+
+
+@bp.route("/people/<person_id>/carers/<int:membership_id>/role", methods=["GET", "POST"])
+@person_required(Permission.MANAGE)
+def change_role(person_id: str, membership_id: int):
+    person = current_person()
+    row, email = _other_carer(membership_id)
+    form = RoleForm(data={"role": row.role} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            old = members.change_role(row, Role(form.role.data))
+        except members.LastOwner:
+            form.role.errors.append(
+                "The form must always have an owner. Make someone else an owner first, then change this role"
+            )
+        else:
+            if old != role_of(row.role):
+                record_event("carer.role", person_id=person.id, detail=f"user {row.user_id}, {old} to {row.role}")
+                flash(f"{email} is now {ROLE_LABELS[role_of(row.role)].lower()}.")
+            if row.user_id == g.user.id and role_of(row.role) != Role.OWNER:
+                return redirect(url_for("people.overview", person_id=person.id))
+            return redirect(_carers_url(person.id))
+    return render_template("care/change_role.html", person=person, form=form, email=email, role_hints=ROLE_HINTS)
+
+
+@bp.route("/people/<person_id>/carers/<int:membership_id>/remove", methods=["GET", "POST"])
+@person_required(Permission.MANAGE)
+def remove(person_id: str, membership_id: int):
+    person = current_person()
+    row, email = _other_carer(membership_id)
+    if row.user_id == g.user.id:
+        return redirect(url_for("care.leave", person_id=person.id))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if form.confirm.data == "yes":
+            user_id = row.user_id
+            try:
+                members.remove(row)
+            except members.LastOwner:
+                form.confirm.errors.append("The form must always have an owner. Make someone else an owner first")
+                return render_template("care/remove.html", person=person, form=form, email=email)
+            record_event("carer.remove", person_id=person.id, detail=f"user {user_id}")
+            flash(f"{email} can no longer see this form.")
+        return redirect(_carers_url(person.id))
+    return render_template("care/remove.html", person=person, form=form, email=email)
+
+
+@bp.route("/people/<person_id>/carers/leave", methods=["GET", "POST"])
+@person_required(Permission.VIEW)
+def leave(person_id: str):
+    """Leave the form. The last owner must hand ownership to another carer (or delete the record)."""
+    person = current_person()
+    me = current_membership()
+    others = [carer for carer in members.carers_of(person.id) if carer.membership_id != me.id]
+    last_owner = role_of(me.role) == Role.OWNER and not any(carer.role == Role.OWNER for carer in others)
+    if last_owner:
+        form = HandOverForm()
+        form.successor.choices = [
+            (str(carer.membership_id), f"{carer.email} ({ROLE_LABELS[carer.role].lower()})") for carer in others
+        ]
+        if others and form.validate_on_submit():
+            successor = members.membership(person, int(form.successor.data))
+            if successor is None:
+                abort(400)
+            members.hand_over_and_leave(me, successor)
+            record_event("carer.handover", person_id=person.id, detail=f"user {successor.user_id} became owner")
+            record_event("carer.leave", person_id=person.id)
+            flash("You have left the form and handed it over. You can no longer see it.")
+            return redirect(url_for("people.dashboard"))
+        return render_template("care/leave_last_owner.html", person=person, form=form, others=others)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if form.confirm.data != "yes":
+            return redirect(_carers_url(person.id))
+        db.session.delete(me)
+        db.session.commit()
+        record_event("carer.leave", person_id=person.id)
+        flash("You have left the form. You can no longer see it.")
+        return redirect(url_for("people.dashboard"))
+    return render_template("care/leave.html", person=person, form=form)
+
+
+# --- the shared activity trail --------------------------------------------------------------------
+
+
+def _event_label(action: str) -> str:
+    if action in CARE_EVENT_TEXT:
+        return CARE_EVENT_TEXT[action]
+    from flask import current_app
+
+    text_filter = current_app.jinja_env.filters.get("event_text")
+    return text_filter(action) if text_filter else action.replace("-", " ").replace(".", ": ").capitalize()
+
+
+def activity_rows(person_id: str, limit: int = ACTIVITY_LIMIT) -> list[dict]:
+    """Every carer sees the same trail: when, who (their email, "Police" for share opens) and what.
+    Event text holds ids only; user ids are shown as the carer's email address."""
+    events = events_for_person(person_id, limit=limit)
+    ids = {e.actor_user_id for e in events if e.actor_user_id}
+    for event in events:
+        ids.update(int(number) for number in USER_REF.findall(event.detail or ""))
+    emails = dict(db.session.execute(db.select(User.id, User.email).where(User.id.in_(ids))).all()) if ids else {}
+
+    def who(user_id: int | None, action: str) -> str:
+        if user_id is None:
+            return "Police (share link)" if action.startswith("share.") else "The service"
+        return emails.get(user_id, "A former carer")
+
+    def detail(text: str) -> str:
+        return USER_REF.sub(lambda match: emails.get(int(match.group(1)), "a former carer"), text or "")
+
+    return [
+        {"at": e.at, "who": who(e.actor_user_id, e.action), "what": _event_label(e.action), "detail": detail(e.detail)}
+        for e in events
+    ]
+
+
+@bp.route("/people/<person_id>/activity")
+@person_required(Permission.VIEW)
+def activity(person_id: str):
+    person = current_person()
+    return render_template("care/activity.html", person=person, rows=activity_rows(person.id))
+
+
+# --- accepting an invitation ----------------------------------------------------------------------
+
+ENDED = {
+    invitations.State.USED: "This invitation has already been used. Each invitation link works once.",
+    invitations.State.EXPIRED: "This invitation has ended: invitations last 7 days. Ask for a new one.",
+    invitations.State.CANCELLED: "This invitation was cancelled. Ask for a new one if you still need it.",
+    invitations.State.UNKNOWN: "This invitation link is not right. Check you copied all of it, or ask for a new one.",
+}
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept(token: str):
+    """Anyone with the link sees only what it is; the invited address signs in (or up) and accepts."""
+    g.personal_page = True
+    state, invitation = invitations.look_up(token)
+    if state != invitations.State.OPEN or invitation is None:
+        return render_template("care/invitation_ended.html", message=ENDED[state]), 410
+    inviter = db.session.get(User, invitation.invited_by) if invitation.invited_by else None
+    role = role_of(invitation.role)
+    context = {
+        "inviter": inviter.email if inviter else "A carer",
+        "role_label": ROLE_LABELS[role].lower(),
+        "role_hint": ROLE_HINTS[role],
+        "next_path": request.path,
+    }
+    user = g.get("user")
+    if user is None:
+        return render_template("care/accept_signed_out.html", **context)
+    if invitations.normalise_email(user.email) != invitation.email:
+        record_event("carer.invite-refused", person_id=invitation.person_id, detail=f"invitation {invitation.id}")
+        return render_template("care/accept_wrong_account.html", signed_in_as=user.email, **context), 403
+    form = ButtonForm()
+    if form.validate_on_submit():
+        accepted = invitations.accept(token, user)
+        if accepted is None:
+            return render_template("care/invitation_ended.html", message=ENDED[invitations.State.USED]), 410
+        record_event(
+            "carer.join",
+            person_id=accepted.person_id,
+            detail=f"user {user.id}, {accepted.role}, invitation {invitation.id}",
+        )
+        flash(f"You can now see this form as {ROLE_LABELS[accepted.role].lower()}.")
+        return redirect(url_for("people.overview", person_id=accepted.person_id))
+    return render_template("care/accept.html", form=form, **context)
