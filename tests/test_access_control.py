@@ -98,3 +98,233 @@ def test_other_carers_people_are_404_everywhere(app, client):
         assert store.load_draft(db.session.get(Person, victim.person_id)) == before_document
     assert ("POST", "/people/<person_id>/delete") in checked
     assert len(checked) >= 15
+
+
+# --- B5 extended: roles ---------------------------------------------------------------------------
+
+VIEWER, EDITOR, OWNER = 1, 2, 3
+# The least role each person route needs, written out here independently of the code, so a route that
+# lands without a decision (or with the wrong one) fails this battery.
+LEAST_ROLE = {
+    "people.overview": VIEWER,
+    "people.version": VIEWER,
+    "people.compare": VIEWER,
+    "photos.index": VIEWER,
+    "photos.image": VIEWER,
+    "documents.draft_pdf": VIEWER,
+    "documents.version_pdf": VIEWER,
+    "documents.poster": VIEWER,
+    "care.carers": VIEWER,
+    "care.leave": VIEWER,
+    "care.activity": VIEWER,
+    # the emergency is never blocked by a role
+    "handover.start": VIEWER,
+    "handover.last_seen": VIEWER,
+    "handover.clothing": VIEWER,
+    "handover.more_details": VIEWER,
+    "handover.ready": VIEWER,
+    "handover.missing_pdf": VIEWER,
+    "handover.create_share": VIEWER,
+    "handover.shares_page": VIEWER,
+    "people.check_answers": EDITOR,
+    "people.publish": EDITOR,
+    "questions.section_start": EDITOR,
+    "questions.page": EDITOR,
+    "questions.row": EDITOR,
+    "questions.remove_row": EDITOR,
+    "photos.add": EDITOR,
+    "photos.edit": EDITOR,
+    "photos.make_primary": EDITOR,
+    "photos.remove": EDITOR,
+    "handover.end_share": EDITOR,
+    "handover.export_record": EDITOR,
+    "handover.found": EDITOR,
+    "handover.after_found": EDITOR,
+    "people.delete_person": OWNER,
+    "care.invite": OWNER,
+    "care.cancel_invitation": OWNER,
+    "care.change_role": OWNER,
+    "care.remove": OWNER,
+}
+RANK = {"owner": OWNER, "editor": EDITOR, "viewer": VIEWER}
+HOSTILE_POST = {
+    "action": "continue",
+    "confirm": "yes",
+    "medicine_name": "Changed",
+    "full_name": "Changed",
+    "role": "owner",
+    "email": "intruder@example.com",
+    "successor": "1",
+    "found_date-day": "1",
+    "found_date-month": "1",
+    "found_date-year": "2026",
+    "found_time": "10:00",
+    "kind": "head_and_shoulders",
+}
+
+
+def person_route_endpoints(app) -> list[tuple[str, str, set[str], dict]]:
+    return [
+        (rule.endpoint, rule.rule, rule.methods & {"GET", "POST"}, dict(rule.defaults or {}))
+        for rule in app.url_map.iter_rules()
+        if "person_id" in rule.arguments
+    ]
+
+
+def test_every_person_route_declares_its_permission(app):
+    """Structural: every view with a person in its URL goes through access.person_required, with the
+    permission this battery expects (a new route from another branch fails here until it is decided)."""
+    from herbert.access import ROLE_PERMISSIONS, Role
+
+    least_permissions = {
+        VIEWER: ROLE_PERMISSIONS[Role.VIEWER],
+        EDITOR: ROLE_PERMISSIONS[Role.EDITOR] - ROLE_PERMISSIONS[Role.VIEWER],
+        OWNER: ROLE_PERMISSIONS[Role.OWNER] - ROLE_PERMISSIONS[Role.EDITOR],
+    }
+    undecided = []
+    for endpoint, rule, _methods, _defaults in person_route_endpoints(app):
+        view = app.view_functions[endpoint]
+        permission = getattr(view, "permission", None)
+        if endpoint not in LEAST_ROLE or permission is None:
+            undecided.append((endpoint, rule))
+            continue
+        assert permission in least_permissions[LEAST_ROLE[endpoint]], (endpoint, permission)
+    assert undecided == []
+
+
+def snapshot_state(person_id: str) -> dict:
+    from herbert.models import Invitation, Membership, Share
+
+    person = db.session.get(Person, person_id)
+    return {
+        "counts": table_counts(),
+        "draft": store.load_draft(person),
+        "status": person.status,
+        "memberships": sorted(
+            db.session.execute(db.select(Membership.user_id, Membership.role).filter_by(person_id=person_id)).all()
+        ),
+        "invitations": sorted(
+            db.session.execute(
+                db.select(Invitation.id, Invitation.accepted_at, Invitation.cancelled_at).filter_by(person_id=person_id)
+            ).all()
+        ),
+        "shares": sorted(
+            db.session.execute(db.select(Share.id, Share.revoked_at).filter_by(person_id=person_id)).all()
+        ),
+        "photos": sorted((p["id"], p["is_primary"], p.get("caption", "")) for p in store.list_photos(person)),
+        "revisions": len(store.list_revisions(person)),
+    }
+
+
+def test_roles_on_every_person_route(app):
+    """Every person route × GET/POST × (owner, editor, viewer, removed carer, invited-not-yet-accepted,
+    stranger): 403 for a carer whose role lacks the permission, 404 for anyone who is not a carer, with
+    nothing changed; and the roles that may use a route are let through (not 403/404)."""
+    from herbert.handover import missing, shares, snapshot
+    from herbert.models import Membership
+    from tests.care.helpers import Person as Browser
+    from tests.care.helpers import accept, invite
+
+    owner = Browser(app, "owner@example.com")
+    carer = Carer(owner.client, add_person(owner.client))
+    person_id = carer.person_id
+    carer.save("about-the-person", "name", {"full_name": "Victim Person"})
+    carer.save("health-and-medication", "takes-medication", {"takes_medication": "yes"})
+    carer.add_row("health-and-medication", "medication", {"medicine_name": "Donepezil"})
+    carer.save("consent-and-review", "consent", {"consent_basis": "person"})
+    carer.save("consent-and-review", "public-appeal", {"publicity_consent": "yes"})
+    (row_id,) = carer.row_ids("health-and-medication", "medication")
+    assert owner.post(f"/people/{person_id}/publish").status_code == 302
+
+    people = {"owner": owner}
+    for name, role in (("editor", "editor"), ("viewer", "viewer"), ("removed", "editor")):
+        people[name] = Browser(app, f"{name}@example.com")
+        assert accept(people[name], invite(owner, person_id, f"{name}@example.com", role)).status_code == 302
+    people["invited"] = Browser(app, "invited@example.com")
+    invite(owner, person_id, "invited@example.com", "owner")
+    people["stranger"] = Browser(app, "stranger@example.com")
+    add_person(people["stranger"].client)
+
+    with app.app_context():
+        from herbert.models import Invitation, User
+
+        person = db.session.get(Person, person_id)
+        store.add_photo(person, tiny_jpeg(), {"kind": "head_and_shoulders", "taken_on": "2025-01-01"})
+        photo_id = store.list_photos(person)[0]["id"]
+        owner_id = db.session.execute(db.select(User.id).filter_by(email="owner@example.com")).scalar_one()
+        closed, _ = missing.save_report(person, owner_id, {"last_seen_where": "The park"})
+        missing.close_report(person, closed, {"found_at": "2026-01-01T10:00", "found_where": "Home"})
+        missing.save_report(person, owner_id, {"last_seen_where": "The shops"})
+        share = shares.create_share(person, owner_id, snapshot.build_snapshot(person, "v1"), 24, "v1").share
+        ids = dict(db.session.execute(db.select(User.email, User.id)).all())
+        removed_membership = db.session.execute(
+            db.select(Membership).filter_by(person_id=person_id, user_id=ids["removed@example.com"])
+        ).scalar_one()
+        editor_membership_id = db.session.execute(
+            db.select(Membership.id).filter_by(person_id=person_id, user_id=ids["editor@example.com"])
+        ).scalar_one()
+        invitation_id = db.session.execute(
+            db.select(Invitation.id).filter_by(person_id=person_id, email="invited@example.com")
+        ).scalar_one()
+        values = {
+            "person_id": person_id,
+            "section_slug": "health-and-medication",
+            "page_slug": "medication",
+            "row_id": row_id,
+            "number": "1",
+            "photo_id": photo_id,
+            "share_id": str(share.id),
+            "report_id": str(closed.id),
+            "membership_id": str(editor_membership_id),
+            "invitation_id": str(invitation_id),
+        }
+    # The removed carer was a real editor a moment ago: their session stays, their access does not.
+    assert people["removed"].client.get(f"/people/{person_id}").status_code == 200
+    response = owner.post(f"/people/{person_id}/carers/{removed_membership.id}/remove", {"confirm": "yes"})
+    assert response.status_code == 302
+
+    routes = person_route_endpoints(app)
+    assert len(routes) >= 30
+    ranks = {"owner": OWNER, "editor": EDITOR, "viewer": VIEWER, "removed": 0, "invited": 0, "stranger": 0}
+    denied, allowed = [], []
+    for endpoint, rule, methods, defaults in routes:
+        path = path_for(rule, values | {k: v for k, v in defaults.items() if v is not None})
+        for name, rank in ranks.items():
+            for method in sorted(methods):
+                case = (endpoint, method, name, path)
+                (allowed if rank >= LEAST_ROLE[endpoint] else denied).append(case)
+
+    with app.app_context():
+        before = snapshot_state(person_id)
+    for endpoint, method, name, path in denied:
+        browser = people[name]
+        data = {"csrf_token": browser.token} | HOSTILE_POST if method == "POST" else None
+        response = browser.client.open(path, method=method, data=data)
+        expected = 403 if ranks[name] else 404
+        assert response.status_code == expected, (endpoint, method, name, response.status_code)
+        assert b"Donepezil" not in response.data and b"Victim Person" not in response.data, (endpoint, name)
+        if expected == 403:
+            assert b"You cannot do this with your role" in response.data
+            assert b"owner@example.com" in response.data  # who to ask
+    with app.app_context():
+        after = snapshot_state(person_id)
+    assert after == before
+
+    # Let through: every GET, then every POST with nothing but a CSRF token, for the roles allowed. A POST
+    # that consumes what it acts on (remove a photo) is a 404 for the next role; its GET already got in.
+    got_in = set()
+    for endpoint, method, name, path in sorted(allowed, key=lambda case: case[1]):
+        browser = people[name]
+        data = {"csrf_token": browser.token} if method == "POST" else None
+        response = browser.client.open(path, method=method, data=data)
+        if method == "GET" and response.status_code not in (403, 404):
+            got_in.add((endpoint, name))
+        gone_already = method == "POST" and response.status_code == 404 and (endpoint, name) in got_in
+        assert gone_already or (response.status_code not in (403, 404) and response.status_code < 500), (
+            endpoint,
+            method,
+            name,
+            response.status_code,
+        )
+    print(f"\nB5 roles: {len(denied)} denied cases (403/404, nothing changed), {len(allowed)} allowed cases")
+    assert len(denied) > 100

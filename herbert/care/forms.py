@@ -7,7 +7,7 @@ from wtforms.validators import Email, InputRequired, Length
 
 from herbert.access import ROLE_LABELS, Role
 
-ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in (Role.EDITOR, Role.VIEWER, Role.OWNER)]
+ROLE_CHOICES = {role.value: ROLE_LABELS[role] for role in (Role.EDITOR, Role.VIEWER, Role.OWNER)}
 
 
 class InviteForm(FlaskForm):
@@ -41,7 +41,7 @@ class RoleForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     confirm = RadioField(
         "Are you sure?",
-        choices=[("yes", "Yes"), ("no", "No")],
+        choices={"yes": "Yes", "no": "No"},
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select yes or no")],
     )
@@ -52,7 +52,7 @@ class HandOverForm(FlaskForm):
 
     successor = RadioField(
         "Who should own the form when you leave?",
-        choices=[],
+        choices={},
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select who should own the form")],
     )

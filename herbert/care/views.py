@@ -179,9 +179,9 @@ def leave(person_id: str):
     last_owner = role_of(me.role) == Role.OWNER and not any(carer.role == Role.OWNER for carer in others)
     if last_owner:
         form = HandOverForm()
-        form.successor.choices = [
-            (str(carer.membership_id), f"{carer.email} ({ROLE_LABELS[carer.role].lower()})") for carer in others
-        ]
+        form.successor.choices = {
+            str(carer.membership_id): f"{carer.email} ({ROLE_LABELS[carer.role].lower()})" for carer in others
+        }
         if others and form.validate_on_submit():
             successor = members.membership(person, int(form.successor.data))
             if successor is None:

@@ -36,7 +36,7 @@ class ConflictForm(FlaskForm):
 
     choice = RadioField(
         "Which answers do you want to keep?",
-        choices=[("theirs", "Keep their answers"), ("mine", "Keep my answers")],
+        choices={"theirs": "Keep their answers", "mine": "Keep my answers"},
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select which answers you want to keep")],
     )
