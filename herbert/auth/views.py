@@ -84,7 +84,7 @@ def sign_up():
             record_event("account-created", actor_user_id=user.id)
             send_verification(user)  # the carer can start at once; reminders wait for the confirmed address
             start_signed_in_session(user)
-            return redirect(url_for("people.dashboard"))
+            return redirect(safe_next(request.args.get("next")))  # e.g. back to the invitation they came from
         form.email.errors.append("An account with this email address already exists. Sign in instead.")
     return render_template("auth/sign_up.html", form=form)
 

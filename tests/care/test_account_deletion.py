@@ -1,0 +1,65 @@
+"""Deleting an account: its memberships go; a person it was the last owner of goes to the remaining editor with
+the longest membership (a viewer only when no editor remains), or is erased when no carer remains; the
+delete-account page says which, plainly, before."""
+
+from datetime import timedelta
+
+from herbert import clock
+from herbert.extensions import db
+from herbert.models import Membership, Person, User
+from tests.care.helpers import Person as Browser
+from tests.care.helpers import accept, invite, page_text
+from tests.conftest import PASSWORD
+from tests.questions.conftest import Carer, add_person
+
+
+def roles(app, person_id: str) -> dict[str, str]:
+    with app.app_context():
+        return dict(
+            db.session.execute(
+                db.select(User.email, Membership.role)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.person_id == person_id)
+            ).all()
+        )
+
+
+def test_last_owner_deleting_their_account_hands_over_or_erases(app):
+    start = clock.utcnow()
+    clock.freeze(start)
+    owner = Browser(app, "owner@example.com")
+    shared = add_person(owner.client)
+    Carer(owner.client, shared).save("about-the-person", "name", {"full_name": "Ada Shared"})
+    alone = add_person(owner.client)
+    Carer(owner.client, alone).save("about-the-person", "name", {"full_name": "Bea Alone"})
+    only_viewer = add_person(owner.client)
+    Carer(owner.client, only_viewer).save("about-the-person", "name", {"full_name": "Cy Viewed"})
+    elder, younger, viewer = (Browser(app, f"{n}@example.com") for n in ("elder", "younger", "viewer"))
+    accept(viewer, invite(owner, shared, "viewer@example.com", "viewer"))
+    clock.freeze(start + timedelta(minutes=1))
+    accept(elder, invite(owner, shared, "elder@example.com", "editor"))
+    clock.freeze(start + timedelta(minutes=2))
+    accept(younger, invite(owner, shared, "younger@example.com", "editor"))
+    accept(viewer, invite(owner, only_viewer, "viewer@example.com", "viewer"))
+    clock.freeze(None)
+
+    plan = page_text(owner.client.get("/account/delete"))
+    assert "The form for Ada Shared will be handed to elder@example.com, who will become its owner" in plan
+    assert "The form for Bea Alone will be erased: nobody else helps with it" in plan
+    assert "The form for Cy Viewed will be handed to viewer@example.com" in plan
+
+    response = owner.post("/account/delete", {"password": PASSWORD})
+    assert response.status_code == 302
+    message = page_text(owner.client.get("/"))
+    assert "We erased the form for 1 person" in message and "We handed 2 forms" in message
+    assert roles(app, shared) == {
+        "elder@example.com": "owner",
+        "younger@example.com": "editor",
+        "viewer@example.com": "viewer",
+    }
+    assert roles(app, only_viewer) == {"viewer@example.com": "owner"}
+    with app.app_context():
+        assert db.session.get(Person, alone) is None
+        assert db.session.execute(db.select(Membership).filter_by(user_id=None)).first() is None
+    assert "Ada Shared" in page_text(elder.client.get(f"/people/{shared}"))
+    assert elder.client.get(f"/people/{shared}/carers/invite").status_code == 200
