@@ -68,6 +68,7 @@ class PersonSummary:
     next_review_on: datetime | None
     latest_version: int | None
     readable: bool = True
+    role: str = "owner"  # this account's role for them (herbert.access)
 
 
 # --- keys -----------------------------------------------------------------------------------------
@@ -262,11 +263,11 @@ def owner_emails(person_id: str) -> list[str]:
 def people_for(user_id: int) -> list[PersonSummary]:
     """Everyone this account cares for, newest first, with names opened for the dashboard."""
     rows = db.session.execute(
-        db.select(Person)
+        db.select(Person, Membership.role)
         .join(Membership)
         .where(Membership.user_id == user_id, Person.wrapped_key.is_not(None))
         .order_by(Person.updated_at.desc())
-    ).scalars()
+    ).all()
     latest = dict(
         db.session.execute(
             db.select(Revision.person_id, db.func.max(Revision.number))
@@ -276,10 +277,12 @@ def people_for(user_id: int) -> list[PersonSummary]:
         ).all()
     )
     wrapper = key_wrapper()
-    return [_summarise(person, latest.get(person.id)) for person in rows if not wrapper.is_forgotten(person.id)]
+    return [
+        _summarise(person, latest.get(person.id), role) for person, role in rows if not wrapper.is_forgotten(person.id)
+    ]
 
 
-def _summarise(person: Person, latest_version: int | None) -> PersonSummary:
+def _summarise(person: Person, latest_version: int | None, role: str = "owner") -> PersonSummary:
     try:
         summary, readable = load_summary(person), True
     except RecordUnreadable:
@@ -293,6 +296,7 @@ def _summarise(person: Person, latest_version: int | None) -> PersonSummary:
         next_review_on=person.next_review_on,
         latest_version=latest_version,
         readable=readable,
+        role=role,
     )
 
 

@@ -37,6 +37,9 @@ def test_everyone_sees_who_can_see_the_form_only_owners_can_change_it(app):
             assert f"{email}@example.com" in text
             assert re.search(rf"{email}@example\.com[^@]{{0,80}} Role {role} Since", text), (email, role)
         assert "Since" in text and "Last active" in text
+    assert "You are a viewer" in page_text(viewer.client.get("/people"))
+    assert "You are an editor" in page_text(editor.client.get("/people"))
+    assert "You are a" not in page_text(owner.client.get("/people"))
     assert "Change role" in page_text(owner.client.get(url))
     assert "Change role" not in page_text(editor.client.get(url))
     assert "Invite someone" not in page_text(viewer.client.get(url))
