@@ -353,34 +353,37 @@ def save_section(person: Person, section: str, answers: dict[str, Any], based_on
     Returns the section's new revision.
     """
     sealed = _seal_json(person, "draft_sections", person.id, section, answers)
+    where = (DraftSection.person_id == person.id, DraftSection.section == section)
 
     def attempt() -> int:
-        row = db.session.execute(
-            db.select(DraftSection.revision).filter_by(person_id=person.id, section=section)
-        ).scalar_one_or_none()
-        current = row or 0
-        if based_on is not None and current != based_on:
-            raise SectionChanged(section, based_on, current)
         now = utcnow()
-        if row is None:
+        if based_on == 0:  # the carer saw no saved answers: only an insert may land
             db.session.add(DraftSection(person_id=person.id, section=section, answers_sealed=sealed, revision=1))
-        else:
-            result = db.session.execute(
-                db.update(DraftSection)
-                .where(
-                    DraftSection.person_id == person.id,
-                    DraftSection.section == section,
-                    DraftSection.revision == current,
-                )
-                .values(answers_sealed=sealed, revision=current + 1, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
-                # Someone saved between our read and write: re-read (and, with based_on, report it).
-                raise StaleDataError("draft section changed underneath")
+            person.updated_at = now
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                raise SectionChanged(section, 0, -1) from None
+            return 1
+        condition = where if based_on is None else (*where, DraftSection.revision == based_on)
+        # One UPDATE that compares and bumps the revision itself: no read-then-write window to lose.
+        result = db.session.execute(
+            db.update(DraftSection)
+            .where(*condition)
+            .values(answers_sealed=sealed, revision=DraftSection.revision + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            if based_on is not None:
+                raise SectionChanged(section, based_on, -1)
+            db.session.add(DraftSection(person_id=person.id, section=section, answers_sealed=sealed, revision=1))
         person.updated_at = now
+        db.session.flush()
+        revision = db.session.execute(db.select(DraftSection.revision).where(*where)).scalar_one()
         db.session.commit()
-        return current + 1
+        return revision
 
     return _retrying(attempt, "save the section")
 
