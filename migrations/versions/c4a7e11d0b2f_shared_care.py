@@ -1,7 +1,7 @@
 """shared care: membership since/last active, invitations, draft section revisions
 
 Revision ID: c4a7e11d0b2f
-Revises: 1550c3a12dd7
+Revises: 7c1e5a9d2b40
 Create Date: 2026-12-01 22:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4a7e11d0b2f'
-down_revision = '1550c3a12dd7'
+down_revision = '7c1e5a9d2b40'
 branch_labels = None
 depends_on = None
 
