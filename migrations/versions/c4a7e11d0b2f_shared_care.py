@@ -1,7 +1,7 @@
 """shared care: membership since/last active, invitations, draft section revisions
 
 Revision ID: c4a7e11d0b2f
-Revises: 7c1e5a9d2b40
+Revises: bc7c8765a40a
 Create Date: 2026-12-01 22:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4a7e11d0b2f'
-down_revision = '7c1e5a9d2b40'
+down_revision = 'bc7c8765a40a'
 branch_labels = None
 depends_on = None
 
