@@ -75,12 +75,13 @@ def test_a_viewer_reports_missing_and_shares_with_police(make_journey):
     # The emergency is never blocked by a role.
     neighbour.visit("/people")
     tap(neighbour, "button", "Report them missing")
+    tap(neighbour, "button", "Now")  # the last-seen time is what the carer says: one tap fills it
     tap(neighbour, "button", "Save and share with police now")
     password = neighbour.page.locator("main input[name=password]")
     if password.count():
         password.fill(PASSWORD)
     tap(neighbour, "button", "Share with police")
-    assert neighbour.page.locator("#share-link").is_visible()
+    assert neighbour.page.locator("#share-reference").is_visible()
     assert neighbour.page.locator("#share-code").inner_text().strip()
 
 
