@@ -1,7 +1,7 @@
 """shared care: membership since/last active, invitations, draft section revisions
 
 Revision ID: c4a7e11d0b2f
-Revises: bc7c8765a40a
+Revises: 5e4a1d2c9b7f
 Create Date: 2026-12-01 22:50:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4a7e11d0b2f'
-down_revision = 'bc7c8765a40a'
+down_revision = '5e4a1d2c9b7f'
 branch_labels = None
 depends_on = None
 
