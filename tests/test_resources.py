@@ -89,7 +89,8 @@ def test_dementia_and_missing_person_support_is_listed(client_request):
     heading = sidebar.find("h3", string="Dementia and missing people")
     group = heading.find_next("ul")
     assert group.find("a", href="tel:116000")  # Missing People
-    assert group.find("a", href="tel:03331503456")  # Alzheimer's Society Dementia Support Line
+    assert group.find("a", href="https://www.alzheimers.org.uk/")  # its number is not confirmed at source: link only
+    assert not group.find("a", href="tel:03331503456")
     assert group.find("a", href="tel:08008886678")  # Dementia UK Admiral Nurse Dementia Helpline
     assert group.find("a", href="https://www.missingpeople.org.uk/")
 
