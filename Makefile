@@ -29,7 +29,7 @@ system-deps:
 
 run: setup system-deps
 	$(FLASK) init
-	$(PY) scripts/run_with_jobs.py -- $(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - 'herbert:create_app()'
+	$(PY) scripts/run_with_jobs.py -- $(PY) -m herbert.serve --host $(HOST) --port $(PORT)  # waitress: slow clients hold a connection, not a thread
 
 test: setup system-deps
 	$(VENV)/bin/ruff check .

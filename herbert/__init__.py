@@ -74,6 +74,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions["herbert.resources"] = load_resources(app.instance_path, app.config["RESOURCES_FILE"])
 
+    from herbert.url_converters import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter  # before any route is added: huge ids are a 404
     register_blueprints(app)
     register_request_hooks(app)
 

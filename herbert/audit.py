@@ -2,6 +2,11 @@
 
 Event text never holds personal data: an action name, ids, and short fixed details only.
 
+Page views are summarised, not appended without bound: a view event (SUMMARISED_ACTIONS) is recorded at
+most once per carer, person and action in any hour (VIEW_WINDOW); later views in that hour add nothing.
+The activity log groups consecutive repeats ("Form viewed (3 times)"). Every action has a plain-English
+label (ACTION_LABELS; a test checks that every action the code records has one).
+
 Each event's hash covers its own id, time, actor, person, action, detail and the previous event's hash.
 Appends are serialised (a PostgreSQL transaction-scoped advisory lock; on SQLite a write statement that
 takes the database's single write lock before the chain head is read), so concurrent writers in several
@@ -13,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import g, has_request_context
 from sqlalchemy import event as sa_event
@@ -28,6 +33,52 @@ GENESIS = "0" * 64
 DETAIL_MAX = 200
 # Any fixed 64-bit number: the advisory lock that serialises appends to the chain on PostgreSQL.
 POSTGRES_LOCK_KEY = 0x48455242_41554454  # "HERB" "AUDT"
+SUMMARISED_ACTIONS = frozenset({"person.view", "version.view"})
+VIEW_WINDOW = timedelta(hours=1)
+
+# What the carer reads in the activity log, for every action the code records.
+ACTION_LABELS = {
+    "account-created": "Account created",
+    "account-deleted": "Account deleted",
+    "sign-in": "Signed in",
+    "sign-out": "Signed out",
+    "password-changed": "Password changed",
+    "reauthenticated": "Password checked again",
+    "step-up-failed": "Wrong password when confirming it was you",
+    "two-factor-on": "Two-factor sign-in turned on",
+    "two-factor-off": "Two-factor sign-in turned off",
+    "recovery-codes-replaced": "New recovery codes made",
+    "person.create": "Record started",
+    "person.view": "Form viewed",
+    "person.erase": "Record erased",
+    "section.edit": "Form changed",
+    "edit": "Form changed",
+    "version.publish": "Version confirmed",
+    "version.view": "Earlier version viewed",
+    "photo.add": "Photo added",
+    "photo.edit": "Photo details changed",
+    "photo.primary": "Main photo changed",
+    "photo.remove": "Photo removed",
+    "pdf.download": "PDF downloaded",
+    "missing.report": "Reported missing",
+    "missing.edit": "Missing-now details changed",
+    "missing.pdf": "Missing-now PDF made",
+    "share.create": "Police share created",
+    "share.open": "Police share opened",
+    "share.wrong-code": "Wrong access code entered",
+    "share.locked": "Police share locked after 5 wrong codes",
+    "share.revoke": "Police share ended",
+    "share.pdf": "Police downloaded the PDF",
+    "share.export": "Police downloaded the export",
+    "export": "Export downloaded",
+    "import": "Record imported",
+    "found": "Marked as found",
+}
+
+
+def action_label(action: str) -> str:
+    """The plain-English label; an unknown action reads as "Other activity", never as a code."""
+    return ACTION_LABELS.get(action, "Other activity")
 
 
 def _timestamp(at: datetime) -> str:
@@ -79,6 +130,9 @@ def record_event(
     detail = detail[:DETAIL_MAX]
     try:
         _serialise_appends(session)
+        if action in SUMMARISED_ACTIONS and _viewed_recently(action, person_id, actor_user_id, detail):
+            session.commit()  # release the append lock; nothing new to record
+            return
         last = session.execute(db.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
         prev_hash = last or GENESIS
         at = utcnow()
@@ -98,6 +152,45 @@ def record_event(
     except Exception:
         session.rollback()
         raise
+
+
+def _viewed_recently(action: str, person_id: str | None, actor: int | None, detail: str) -> bool:
+    """The same view by the same carer is already recorded within the last VIEW_WINDOW (read under the lock)."""
+    since = utcnow() - VIEW_WINDOW
+    query = (
+        db.select(AuditEvent.id)
+        .where(
+            AuditEvent.action == action,
+            AuditEvent.person_id == person_id,
+            AuditEvent.actor_user_id.is_(None) if actor is None else AuditEvent.actor_user_id == actor,
+            AuditEvent.detail == detail,
+            AuditEvent.at >= since,
+        )
+        .limit(1)
+    )
+    return db.session.execute(query).first() is not None
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    """One line of the activity log: the newest time, the label, and how many events it stands for."""
+
+    at: datetime
+    action: str
+    label: str
+    count: int = 1
+
+
+def grouped_activity(events: list[AuditEvent]) -> list[ActivityEntry]:
+    """Newest first, with consecutive events of the same action folded into one line with a count."""
+    entries: list[ActivityEntry] = []
+    for event in events:
+        if entries and entries[-1].action == event.action:
+            last = entries[-1]
+            entries[-1] = ActivityEntry(last.at, last.action, last.label, last.count + 1)
+        else:
+            entries.append(ActivityEntry(event.at, event.action, action_label(event.action)))
+    return entries
 
 
 # --- append-only guard ----------------------------------------------------------------------------

@@ -42,6 +42,14 @@ class Defaults:
     PDF_TIMEOUT_SECONDS = 20
     PDF_WORKERS = 2  # long-lived WeasyPrint worker processes per app process
     PREPARE_POLICE_PDFS = True  # render a share's police PDF in the background when it is made (kept sealed)
+    PDF_POLICE_WORKERS = 1  # one more that only police PDFs may use, so carers' renders cannot starve them
+    PDF_QUEUE_SECONDS = 1  # a carer's render that cannot start within this gets "try again", never a queue
+    PDF_POLICE_QUEUE_SECONDS = 10
+    # Caps that bound each request's work (herbert/caps.py; README "Limits"):
+    MAX_LIST_ROWS = 15
+    MAX_PHOTOS_PER_PERSON = 20
+    MAX_PEOPLE_PER_ACCOUNT = 25
+    IMPORT_MAX_TOTAL_PIXELS = 100_000_000
     # Where carers and police reach the service, e.g. "https://herbert.example.org". Every absolute link (share
     # links, QR codes, emails) is built from it, never from the request's Host header; production requires it.
     PUBLIC_URL: str | None = None

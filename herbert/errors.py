@@ -25,6 +25,7 @@ TITLES = {
     413: "The file or form you sent is too large",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "The service is busy: try again in a minute",
 }
 PASSED_ON_HEADERS = ("Allow", "Retry-After")  # 405 and 429 answers keep what clients need to know
 

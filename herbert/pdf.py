@@ -5,6 +5,9 @@ Safety (security.md B8):
   URLs raise, so a hostile answer can never make the server read a local file or call the network.
 - No attachments: none are passed, and any that the HTML asks for (<link rel=attachment>,
   <a rel=attachment>) are dropped from the laid-out document before the PDF is written.
+- Links: only links within the document and http(s):, mailto:, tel: and sms: links are kept; javascript:,
+  data:, file: and every other scheme are dropped, should one ever reach the renderer.
+- No producer banner: the PDF's Info dictionary and XMP metadata name the service, not WeasyPrint's version.
 - Rendering happens in a long-lived worker process (a fresh interpreter, so it never inherits the web
   process's database connections, keys or HERBERT_* settings). Each render has a time limit; a worker
   that overruns is killed and replaced, and the caller gets PdfTimeout.
@@ -17,6 +20,7 @@ tests/test_pdf_safety.py fails if any other module imports or calls WeasyPrint.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -24,6 +28,7 @@ import subprocess  # nosec B404
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -32,9 +37,16 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_SECONDS = 20.0
 DEFAULT_WORKERS = 2
+DEFAULT_POLICE_WORKERS = 1  # reserved for police renders on top of DEFAULT_WORKERS
+DEFAULT_QUEUE_SECONDS = 1.0  # how long a carer's render may wait for a worker before "try again"
+DEFAULT_POLICE_QUEUE_SECONDS = 10.0  # police wait longer: their reserved worker is rarely busy for long
+CARER, POLICE = "carer", "police"  # the two lanes a render can ask for
+SHARED, RESERVED = "shared", "reserved"  # the two kinds of worker capacity
 RENDERS_PER_WORKER = 200  # recycle a worker now and then so one large render's memory is given back
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)  # so `python -m herbert.pdf` finds the package
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF with a structure tree, /MarkInfo, /Lang and a displayed title
+PRODUCER = "Herbert Protocol form"  # in place of "WeasyPrint <version>" (no version banners)
+LINK_SCHEMES = ("http:", "https:", "mailto:", "tel:", "sms:")
 
 
 class PdfError(Exception):
@@ -43,6 +55,10 @@ class PdfError(Exception):
 
 class PdfTimeout(PdfError):
     """The render ran past its time limit; the worker doing it was killed and replaced."""
+
+
+class PdfBusy(PdfError):
+    """Every worker this render may use stayed busy past the wait allowed: nothing was queued; try again."""
 
 
 class FetchRefused(ValueError):
@@ -140,10 +156,32 @@ def render_in_process(html: str, *, title: str, lang: str = "en-GB", fit_levels:
     # whatever URI scheme they name, so no file can ever be embedded in the PDF.
     document.metadata.attachments = []
     for page in document.pages:
-        page.links = [link for link in page.links if link[0] != "attachment"]
+        page.links = [link for link in page.links if _link_allowed(link[0], link[1])]
     document.metadata.title = title
     document.metadata.lang = lang
-    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, attachments=None)
+    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, attachments=None, finisher=_name_the_producer)
+
+
+def _link_allowed(kind: str, target: Any) -> bool:
+    """Internal links, and external ones to the web, email, phone and SMS only."""
+    if kind == "internal":
+        return True
+    if kind != "external" or not isinstance(target, str):
+        return False  # attachments and anything else
+    scheme_part = "".join(target.split()).lower()  # "java script:" and "\tjavascript:" are still javascript:
+    return scheme_part.startswith(LINK_SCHEMES)
+
+
+def _name_the_producer(document: Any, pdf: Any) -> None:
+    """WeasyPrint writes its name and version into the Info dictionary and the XMP metadata: name the service."""
+    import pydyf
+    import weasyprint
+
+    banner = f"WeasyPrint {weasyprint.__version__}".encode()
+    pdf.info["Producer"] = pydyf.String(PRODUCER)
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Stream) and obj.extra.get("Type") == "/Metadata":
+            obj.stream = [c.replace(banner, PRODUCER.encode()) if isinstance(c, bytes) else c for c in obj.stream]
 
 
 def _silence_weasyprint_logs() -> None:
@@ -235,81 +273,136 @@ class _Worker:
 
 
 class RenderPool:
-    """Up to `size` long-lived render workers; each render borrows one, and one that overruns is killed."""
+    """Long-lived render workers shared fairly between two lanes; each render borrows one for its duration.
 
-    def __init__(self, size: int = DEFAULT_WORKERS) -> None:
+    Carers' renders (drafts, versions, posters, exports) may use `size` workers at once. Police renders (the
+    share's form.pdf, missing/police.pdf) may use those too, and have `reserved` more that only they can use,
+    so a queue of heavy carer renders can never starve them. Nobody queues for long: a render that cannot get
+    a worker within its lane's wait raises PdfBusy, and the caller shows the "try again" page. A worker that
+    overruns its time limit is killed and replaced.
+    """
+
+    def __init__(self, size: int = DEFAULT_WORKERS, reserved: int = DEFAULT_POLICE_WORKERS) -> None:
         self.size = size
+        self.reserved = reserved
         self.replaced = 0  # workers killed for overrunning or breaking (for tests and operators)
-        self._idle: list[_Worker] = []
-        self._running = 0
+        self.refused = 0  # renders turned away because no worker came free in time
+        self._idle: dict[str, list[_Worker]] = {SHARED: [], RESERVED: []}  # by the capacity they belong to
+        self._busy = {SHARED: 0, RESERVED: 0}  # permits in use, by the kind of capacity they hold
         self._lock = threading.Condition()
 
-    def _borrow(self) -> _Worker:
+    def _free_permit(self, lane: str) -> str | None:
+        if lane == POLICE and self._busy[RESERVED] < self.reserved:
+            return RESERVED
+        if self._busy[SHARED] < self.size:
+            return SHARED
+        return None
+
+    def _borrow(self, lane: str, wait: float) -> tuple[_Worker, str]:
+        deadline = time.monotonic() + wait
         with self._lock:
-            while True:
-                while self._idle:
-                    worker = self._idle.pop()
-                    if worker.alive():
-                        return worker
-                    self._running -= 1
-                    worker.stop(kill=True)
-                if self._running < self.size:
-                    self._running += 1
-                    break
-                self._lock.wait()
+            while (permit := self._free_permit(lane)) is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.refused += 1
+                    raise PdfBusy("no PDF worker came free in time")
+                self._lock.wait(remaining)
+            self._busy[permit] += 1
+            while self._idle[permit]:
+                worker = self._idle[permit].pop()
+                if worker.alive():
+                    return worker, permit
+                worker.stop(kill=True)
         try:
-            return _Worker()
+            return _Worker(), permit
         except Exception:
-            self._release(None)
+            self._release(None, permit)
             raise
 
-    def _release(self, worker: _Worker | None) -> None:
+    def _release(self, worker: _Worker | None, permit: str) -> None:
         with self._lock:
-            if worker is None:
-                self._running -= 1
-            else:
-                self._idle.append(worker)
-            self._lock.notify()
+            self._busy[permit] -= 1
+            if worker is not None:
+                self._idle[permit].append(worker)
+            self._lock.notify_all()  # a waiter of either lane may now fit
 
-    def render(self, html: str, title: str, lang: str, timeout: float, fit_levels: int = 0) -> bytes:
-        worker = self._borrow()
+    def render(
+        self,
+        html: str,
+        title: str,
+        lang: str,
+        timeout: float,
+        fit_levels: int = 0,
+        *,
+        lane: str = CARER,
+        wait: float = 0,
+    ) -> bytes:
+        worker, permit = self._borrow(lane, wait)
+        return self._render_on(worker, permit, html, title, lang, timeout, fit_levels)
+
+    @contextlib.contextmanager
+    def slot(self, lane: str = CARER, wait: float = 0) -> Iterator[RenderSlot]:
+        """Hold a worker before doing the work of building the HTML, so a render that would be refused
+        costs nothing: `with pool.slot(lane, wait) as slot: html = ...; pdf = slot.render(html, ...)`."""
+        worker, permit = self._borrow(lane, wait)
+        slot = RenderSlot(self, worker, permit)
+        try:
+            yield slot
+        finally:
+            if not slot.used:
+                self._release(worker, permit)
+
+    def _render_on(
+        self, worker: _Worker, permit: str, html: str, title: str, lang: str, timeout: float, fit_levels: int = 0
+    ) -> bytes:
         try:
             pdf = worker.render(html, title, lang, timeout, fit_levels)
         except PdfError as error:
             if isinstance(error, PdfTimeout):
-                self._retire(worker)
+                self._retire(worker, permit)
             else:  # the worker reported a failed render and is ready for the next one
-                self._release(worker)
+                self._release(worker, permit)
             raise
         except (EOFError, OSError):
-            self._retire(worker)
+            self._retire(worker, permit)
             raise PdfError("PDF worker stopped unexpectedly") from None
         except BaseException:
-            self._retire(worker)
+            self._retire(worker, permit)
             raise
         if worker.renders >= RENDERS_PER_WORKER:
             worker.stop()
-            self._release(None)
+            self._release(None, permit)
         else:
-            self._release(worker)
+            self._release(worker, permit)
         return pdf
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: _Worker, permit: str) -> None:
         """Kill a worker that overran or broke; the next render starts a fresh one."""
         worker.stop(kill=True)
         self.replaced += 1
-        self._release(None)
+        self._release(None, permit)
 
     def worker_pids(self) -> list[int]:
         with self._lock:
-            return [worker.process.pid for worker in self._idle]
+            return [worker.process.pid for idle in self._idle.values() for worker in idle]
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
-            self._running -= len(idle)
+            idle = [worker for workers in self._idle.values() for worker in workers]
+            self._idle = {SHARED: [], RESERVED: []}
         for worker in idle:
             worker.stop()
+
+
+class RenderSlot:
+    """A worker held for one render (RenderPool.slot)."""
+
+    def __init__(self, pool: RenderPool, worker: _Worker, permit: str) -> None:
+        self.pool, self.worker, self.permit, self.used = pool, worker, permit, False
+
+    def render(self, html: str, title: str, lang: str, timeout: float, fit_levels: int = 0) -> bytes:
+        self.used = True
+        return self.pool._render_on(self.worker, self.permit, html, title, lang, timeout, fit_levels)
 
 
 _pool: RenderPool | None = None
@@ -331,7 +424,10 @@ def render_pool() -> RenderPool:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = RenderPool(size=int(_config("PDF_WORKERS", DEFAULT_WORKERS)))
+            _pool = RenderPool(
+                size=int(_config("PDF_WORKERS", DEFAULT_WORKERS)),
+                reserved=int(_config("PDF_POLICE_WORKERS", DEFAULT_POLICE_WORKERS)),
+            )
             atexit.register(_pool.close)  # let the workers exit with us rather than be orphaned
         return _pool
 
@@ -345,28 +441,46 @@ def _config(name: str, default: Any) -> Any:
 
 
 def render_pdf(
-    html: str, *, title: str, lang: str = "en-GB", timeout: float | None = None, fit_levels: int = 0
+    html: str | Callable[[], str],
+    *,
+    title: str,
+    lang: str = "en-GB",
+    timeout: float | None = None,
+    fit_levels: int = 0,
+    lane: str = CARER,
 ) -> bytes:
     """HTML → PDF bytes through the safe fetcher, in a worker, within PDF_TIMEOUT_SECONDS (fit_levels:
     see FIT_ATTRIBUTE).
 
-    Raises PdfTimeout when the limit is hit (the worker is replaced) and PdfError for any other failure.
+    `lane` is POLICE for the PDFs police open (they get reserved capacity). Raises PdfBusy when no worker
+    came free within PDF_QUEUE_SECONDS (PDF_POLICE_QUEUE_SECONDS for police), PdfTimeout when the render ran
+    past its limit (the worker is replaced) and PdfError for any other failure. `html` may be a function
+    that builds the HTML: it is called only once a worker is held, so a render refused as busy never pays
+    for building a large document.
     """
     limit = float(timeout if timeout is not None else _config("PDF_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
+    if lane == POLICE:
+        wait = float(_config("PDF_POLICE_QUEUE_SECONDS", DEFAULT_POLICE_QUEUE_SECONDS))
+    else:
+        wait = float(_config("PDF_QUEUE_SECONDS", DEFAULT_QUEUE_SECONDS))
     started = time.perf_counter()
+    size = 0
     try:
-        pdf = render_pool().render(html, title, lang, limit, fit_levels)
+        with render_pool().slot(lane, wait) as slot:
+            text = html() if callable(html) else html
+            size = len(text)
+            pdf = slot.render(text, title, lang, limit, fit_levels)
+    except PdfBusy:
+        log.warning("pdf.render refused: every %s worker busy for %.1f s", lane, wait)
+        raise
     except PdfTimeout:
-        log.warning("pdf.render timed out after %.1f s (input %d characters); worker replaced", limit, len(html))
+        log.warning("pdf.render timed out after %.1f s (input %d characters); worker replaced", limit, size)
         raise
     except PdfError as error:
-        log.error("pdf.render failed: %s (input %d characters)", error, len(html))
+        log.error("pdf.render failed: %s (input %d characters)", error, size)
         raise
     log.info(
-        "pdf.render took %.3f s (input %d characters, output %d bytes)",
-        time.perf_counter() - started,
-        len(html),
-        len(pdf),
+        "pdf.render took %.3f s (input %d characters, output %d bytes)", time.perf_counter() - started, size, len(pdf)
     )
     return pdf
 
@@ -380,11 +494,12 @@ def render_police_pdf(
     *,
     meta: dict[str, Any],
     missing_report: dict[str, Any] | None = None,
+    lane: str = CARER,
 ) -> bytes:
     """The police PDF (built in herbert.records.documents from the question registry); needs an app context."""
     from herbert.records import documents
 
-    return documents.render_police_pdf(document, photos, meta=meta, missing_report=missing_report)
+    return documents.render_police_pdf(document, photos, meta=meta, missing_report=missing_report, lane=lane)
 
 
 def render_appeal_poster(

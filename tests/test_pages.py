@@ -36,11 +36,16 @@ def test_accessibility_statement(client_request):
 
 
 def test_cookies_page_names_every_cookie_the_service_sets(app, client, auth, client_request):
-    auth.sign_up()  # signing in sets every cookie there is: the session and the device cookie
+    client.get("/sign-in")  # an anonymous visitor: the signed visitor cookie (no session row)
     set_names = {cookie.key for cookie in client._cookies.values()}
+    auth.sign_up()  # the session and the new-device cookie
+    set_names |= {cookie.key for cookie in client._cookies.values()}
+    auth.sign_out()
+    auth.sign_in()  # the known-device cookie that lets this browser past a stranger's lock-out
+    set_names |= {cookie.key for cookie in client._cookies.values()}
     page = client_request.get("/cookies")
     text = page.get_text(" ", strip=True)
-    assert app.config["SESSION_COOKIE_NAME"] in set_names and len(set_names) == 2
+    assert app.config["SESSION_COOKIE_NAME"] in set_names and len(set_names) == 4
     assert "strictly necessary" in text
     assert "do not use analytics" in text
     described = [key.find_next_sibling().get_text(strip=True) for key in page.select(".govuk-summary-list__key")

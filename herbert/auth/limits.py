@@ -6,7 +6,9 @@ HERBERT_RATELIMIT_SIGN_IN_PER_IP="20/minute". Keys never hold an email address, 
 token in clear: they are HMAC-SHA256'd with the secret key, because limiter keys end up in logs and Redis.
 
 Wrong answers count; a successful sign-in (a redirect) does not use up the per-account allowance, so a
-carer signing in often is never locked out by their own successes.
+carer signing in often is never locked out by their own successes. The sign-in limit counted before the
+password is checked is per client *and* account, so nobody can lock a carer out from elsewhere; the
+per-account count is a back-off that a known device passes (herbert.auth.backoff).
 """
 
 import hashlib
@@ -21,7 +23,10 @@ from herbert.extensions import limiter
 
 DEFAULT_RATES = {
     "RATELIMIT_SIGN_IN_PER_IP": "10/minute;100/hour",
-    "RATELIMIT_SIGN_IN_PER_ACCOUNT": "5/minute;30/hour",
+    # Wrong passwords for one account from one client: a stranger locks out only themselves.
+    "RATELIMIT_SIGN_IN_PER_CLIENT_ACCOUNT": "5/minute;30/hour",
+    # ...and from anywhere: the slower global back-off (herbert.auth.backoff), which a known device passes.
+    "RATELIMIT_SIGN_IN_PER_ACCOUNT": "20/hour;100/day",
     "RATELIMIT_SIGN_UP_PER_IP": "5/minute;30/hour",
     "RATELIMIT_TWO_FACTOR_PER_IP": "10/minute;100/hour",
     "RATELIMIT_TWO_FACTOR_PER_ACCOUNT": "5/minute;20/hour",
@@ -33,6 +38,12 @@ DEFAULT_RATES = {
     # cannot be enumerated from many addresses. Link + code is not under the service-wide limit.
     "RATELIMIT_POLICE_REFERENCE_PER_IP": "10/minute;60/hour",
     "RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE": "60/minute;600/hour",
+    # Heavy work, per account (every request counts, success or not): PDFs and posters, exports, imports.
+    "RATELIMIT_PDF_PER_ACCOUNT": "10/minute;60/hour",
+    "RATELIMIT_EXPORT_PER_ACCOUNT": "5/minute;30/hour",
+    "RATELIMIT_IMPORT_PER_ACCOUNT": "3/minute;10/hour",
+    # Police opening a share's PDF or export (per share link): generous, but bounded.
+    "RATELIMIT_SHARE_DOWNLOAD_PER_LINK": "20/minute;200/hour",
 }
 
 
@@ -50,6 +61,11 @@ def pseudonym(kind: str, value: str) -> str:
 
 def submitted_email_key() -> str:
     return pseudonym("email", (request.form.get("email") or "").strip().lower())
+
+
+def client_and_email_key() -> str:
+    """The client's address and the email it is trying, together (HMAC'd)."""
+    return pseudonym("client-email", f"{get_remote_address()}\x1f{(request.form.get('email') or '').strip().lower()}")
 
 
 def session_account_key() -> str:
@@ -76,11 +92,18 @@ def whole_service_key() -> str:
     return "service"
 
 
-def _limit(name: str, key_func: Callable[[], str], scope: str, failures_only: bool = False) -> Any:
+def mark_attempt_succeeded() -> None:
+    """For views that answer a right password with a page (200) rather than a redirect."""
+    g.secret_accepted = True
+
+
+def _limit(
+    name: str, key_func: Callable[[], str], scope: str, failures_only: bool = False, methods: tuple = ("POST",)
+) -> Any:
     return limiter.limit(
         rate(name),
         key_func=key_func,
-        methods=["POST"],
+        methods=list(methods),
         scope=scope,
         deduct_when=counts_as_failure if failures_only else None,
     )
@@ -97,7 +120,7 @@ def _stack(*decorators: Any) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 sign_in_limits = _stack(
     _limit("RATELIMIT_SIGN_IN_PER_IP", get_remote_address, "sign-in-ip", failures_only=True),
-    _limit("RATELIMIT_SIGN_IN_PER_ACCOUNT", submitted_email_key, "sign-in-account", failures_only=True),
+    _limit("RATELIMIT_SIGN_IN_PER_CLIENT_ACCOUNT", client_and_email_key, "sign-in-client-account", failures_only=True),
 )
 sign_up_limits = _limit("RATELIMIT_SIGN_UP_PER_IP", get_remote_address, "sign-up-ip")
 two_factor_limits = _stack(
@@ -133,3 +156,20 @@ from one address stops after 10 a minute, and from many addresses after 60 a min
 references, enumeration is hopeless either way). A flood from elsewhere can use up the service-wide
 allowance for a minute: the link + code path is not under it, so police can always be sent the link.
 """
+
+
+def share_download_key() -> str:
+    """One allowance per share link for its downloads (the token is the path's second part), HMAC'd."""
+    return pseudonym("share-download", request.path.rsplit("/", 1)[0])
+
+
+# Put under @login_required so the key is the signed-in account.
+# One allowance for every PDF route together (a shared limit), not one per route.
+pdf_limits = limiter.shared_limit(
+    rate("RATELIMIT_PDF_PER_ACCOUNT"), "pdf-account", key_func=session_account_key, methods=["GET"]
+)
+export_limits = _limit("RATELIMIT_EXPORT_PER_ACCOUNT", session_account_key, "export-account")
+import_limits = _limit("RATELIMIT_IMPORT_PER_ACCOUNT", session_account_key, "import-account")
+share_download_limits = _limit(
+    "RATELIMIT_SHARE_DOWNLOAD_PER_LINK", share_download_key, "share-download-link", methods=("GET",)
+)

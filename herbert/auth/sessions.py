@@ -5,6 +5,12 @@ The cookie holds only a random 256-bit token; the database holds its SHA-256 and
 how sign-out, password change and account deletion revoke them. Idle (30 min) and absolute (12 h)
 expiry are enforced here on every request, against herbert.clock so tests can move time. Because
 last_seen_at is written at most once a minute, a session may end up to a minute before the idle limit.
+
+Rows only for visitors who have proved something: a signed-in carer, one half-way through two-factor
+sign-in, or police who entered a share's access code (ROW_KEYS). Anonymous visitors (anyone can make
+as many as they like) get no row: their few session values (the CSRF token, a flash message, "you
+were signed out") travel in a separate cookie signed with the secret key (VISITOR_COOKIE), which holds
+no personal data and proves nothing. So page views by strangers cannot grow the table.
 """
 
 import hashlib
@@ -14,6 +20,7 @@ from datetime import timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from herbert.clock import utcnow
@@ -22,6 +29,17 @@ from herbert.models import WebSession
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen_at at most once a minute per session
 TIMED_OUT = "timed_out"  # session flag: the last session ended by idle or absolute timeout
+ROW_KEYS = ("user_id", "pending_user_id", "police_access")  # a session holding any of these is kept server-side
+VISITOR_COOKIE = "herbert_visitor"  # an anonymous visitor's signed session values (no row)
+VISITOR_COOKIE_MAX_BYTES = 3000
+
+
+def needs_row(session: dict) -> bool:
+    return any(session.get(key) for key in ROW_KEYS)
+
+
+def _visitor_serializer(app: Flask) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(app.config["SECRET_KEY"]), salt="herbert-visitor-session")
 
 
 def hash_token(token: str) -> str:
@@ -41,6 +59,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.rotate = False  # set by rotate_session(): issue a new token, drop the old row
         self.expired = False  # the visitor had a session that timed out (so we can say so)
+        self.from_visitor_cookie = False  # an anonymous visitor's values, read from VISITOR_COOKIE
 
     @property
     def new(self) -> bool:  # type: ignore[override]
@@ -51,10 +70,12 @@ class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not token or len(token) > 128:
-            return ServerSession()
+            return self._visitor_session(app, request)
         row = db.session.execute(db.select(WebSession).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
         if row is None:
-            return ServerSession()
+            session = self._visitor_session(app, request)
+            session.expired = True  # the token cookie names no session: drop it
+            return session
         now = utcnow()
         idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
         absolute = timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
@@ -74,6 +95,37 @@ class ServerSessionInterface(SessionInterface):
             db.session.commit()
         return session
 
+    def _visitor_session(self, app: Flask, request: Request) -> ServerSession:
+        """An anonymous visitor's values from their signed cookie (or an empty session)."""
+        value = request.cookies.get(VISITOR_COOKIE)
+        if not value or len(value) > VISITOR_COOKIE_MAX_BYTES:
+            return ServerSession()
+        try:
+            data = _visitor_serializer(app).loads(value, max_age=app.config["SESSION_ABSOLUTE_HOURS"] * 3600)
+        except BadSignature:
+            return ServerSession()
+        if not isinstance(data, dict) or needs_row(data):  # only ever written without those keys
+            return ServerSession()
+        session = ServerSession(data)
+        session.from_visitor_cookie = True
+        return session
+
+    def _save_visitor(self, app: Flask, session: ServerSession, response: Response, cookie: dict) -> None:
+        """No row for an anonymous visitor: their values go in the signed visitor cookie."""
+        name = app.config["SESSION_COOKIE_NAME"]
+        if session.row_id is not None:  # e.g. just signed out: the old row goes
+            db.session.execute(db.delete(WebSession).filter_by(id=session.row_id))
+            db.session.commit()
+            response.delete_cookie(name, path="/")
+        elif session.expired:
+            response.delete_cookie(name, path="/")
+        if not session:
+            if session.from_visitor_cookie or session.modified:
+                response.delete_cookie(VISITOR_COOKIE, path="/")
+            return
+        if session.modified or session.rotate or not session.from_visitor_cookie:
+            response.set_cookie(VISITOR_COOKIE, _visitor_serializer(app).dumps(dict(session)), **cookie)
+
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
         name = app.config["SESSION_COOKIE_NAME"]
         cookie = {
@@ -82,6 +134,12 @@ class ServerSessionInterface(SessionInterface):
             "samesite": app.config["SESSION_COOKIE_SAMESITE"],
             "path": "/",
         }
+        if not needs_row(session):
+            self._save_visitor(app, session, response, cookie)
+            return
+        if session.from_visitor_cookie:
+            response.delete_cookie(VISITOR_COOKIE, path="/")
+            session.rotate = True  # first row for this visitor: always a fresh token
         if not session and session.new:
             if session.expired:
                 response.delete_cookie(name, path="/")

@@ -8,6 +8,14 @@ moves every secret onto the active key. A secret copied to another user's row fa
 
 Recovery codes: 10 random codes of 80 bits each, shown once; only their SHA-256 is stored (a slow hash
 adds nothing for values this random). Using one removes it.
+
+Each code works exactly once, even when the same code is submitted many times in parallel: the check is
+a compare-and-swap in the database, not read-check-write. A TOTP code is accepted by
+`UPDATE users SET totp_last_used_step = :step WHERE id = :id AND (totp_last_used_step IS NULL OR
+totp_last_used_step < :step)`, and a recovery code by writing the shortened list only `WHERE
+recovery_codes = <the list as read>`. Both databases evaluate that WHERE under the row's write lock
+(SQLite's single writer; PostgreSQL re-checks it after waiting for a concurrent update), so one
+submission changes the row and every other sees 0 rows updated and is refused.
 """
 
 import base64
@@ -19,6 +27,7 @@ from datetime import UTC
 
 import pyotp
 import segno
+from sqlalchemy import or_, update
 
 from herbert.clock import utcnow
 from herbert.crypto import DecryptionError, associated_data
@@ -29,6 +38,7 @@ from herbert.models import User
 ISSUER = "Herbert Protocol form"
 RECOVERY_CODE_COUNT = 10
 STEP_SECONDS = 30
+RECOVERY_CAS_ATTEMPTS = 5  # re-reads when another recovery code was used at the same moment
 VALID_WINDOW = 1  # accept the previous and next 30-second code too, for slow typing and clock drift
 
 
@@ -118,9 +128,14 @@ def verify_totp(user: User, code: str) -> bool:
     step = matching_step(open_secret(user.id, user.totp_secret_sealed), code)
     if step is None or (user.totp_last_used_step is not None and step <= user.totp_last_used_step):
         return False
-    user.totp_last_used_step = step
+    claimed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_used_step.is_(None), User.totp_last_used_step < step))
+        .values(totp_last_used_step=step)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return True
+    return claimed.rowcount == 1
 
 
 def new_recovery_codes() -> list[str]:
@@ -149,14 +164,25 @@ def use_recovery_code(user: User, code: str) -> bool:
     if len(normalise_code(code)) != 16:
         return False
     wanted = hash_recovery_code(code)
-    stored = json.loads(user.recovery_codes or "[]")
-    match = next((h for h in stored if hmac.compare_digest(h, wanted)), None)
-    if match is None:
-        return False
-    stored.remove(match)
-    user.recovery_codes = json.dumps(stored)
-    db.session.commit()
-    return True
+    for _attempt in range(RECOVERY_CAS_ATTEMPTS):
+        db.session.refresh(user, ["recovery_codes"])
+        as_read = user.recovery_codes
+        stored = json.loads(as_read or "[]")
+        match = next((h for h in stored if hmac.compare_digest(h, wanted)), None)
+        if match is None:
+            return False
+        stored.remove(match)
+        crossed_off = db.session.execute(
+            update(User)
+            .where(User.id == user.id, User.recovery_codes == as_read)
+            .values(recovery_codes=json.dumps(stored))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        if crossed_off.rowcount == 1:
+            return True
+        # Another code (or this one) was used at the same moment: read the list again and re-check.
+    return False
 
 
 def verify_second_factor(user: User, code: str) -> bool:

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from herbert.audit import record_event
-from herbert.auth import two_factor
+from herbert.auth import backoff, two_factor
 from herbert.auth.forms import SignInForm, SignUpForm, TwoFactorCodeForm
 from herbert.auth.guard import login_required, mark_authenticated, safe_next
 from herbert.auth.limits import sign_in_limits, sign_up_limits, two_factor_limits
@@ -95,7 +95,11 @@ def sign_in():
     form = SignInForm()
     timed_out = bool(session.pop(TIMED_OUT, False))
     if form.validate_on_submit():
-        user = find_user(form.email.data)
+        email = normalise_email(form.email.data)
+        if backoff.backing_off(email) and not backoff.known_device(email):
+            # Guessing from many places: only browsers that have signed in to this account before may try now.
+            return render_template("auth/sign_in_backoff.html", title="Too many attempts"), 429
+        user = find_user(email)
         # Unknown, disabled and known accounts all cost one argon2 verification and get the same answer.
         stored = user.password_hash if user is not None and not user.disabled else None
         if verify_password(stored, form.password.data) and user is not None:
@@ -107,7 +111,10 @@ def sign_in():
                 start_pending_sign_in(user, next_path)
                 return redirect(url_for("auth.security_code"))
             start_signed_in_session(user)
-            return redirect(next_path)
+            response = redirect(next_path)
+            backoff.remember_device(response, email)
+            return response
+        backoff.count_failure(email)
         form.email.errors.append(SIGN_IN_FAILED)
     return render_template("auth/sign_in.html", form=form, timed_out=timed_out)
 
@@ -126,7 +133,9 @@ def security_code():
         if two_factor.verify_second_factor(user, form.code.data):
             next_path = safe_next(session.get("pending_next"))
             start_signed_in_session(user)
-            return redirect(next_path)
+            response = redirect(next_path)
+            backoff.remember_device(response, user.email)
+            return response
         session["pending_attempts"] = int(session.get("pending_attempts", 0)) + 1
         if session["pending_attempts"] >= PENDING_MAX_ATTEMPTS:
             clear_pending()

@@ -26,7 +26,7 @@ from flask import Flask, current_app
 from herbert.extensions import db
 from herbert.handover import share_messages, shares
 from herbert.models import Person, Revision, Share
-from herbert.pdf import PdfError
+from herbert.pdf import POLICE, PdfError
 from herbert.records import store
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ def render_share_pdf(share: Share) -> bytes:
         version_label=f"Version {source[1:]}" if source.startswith("v") else "Draft (not yet published)",
         missing_report=content.missing_report,
         police_line=share_messages.footer_line(police_address(), shares.format_code(share.reference)),
+        lane=POLICE,  # police PDFs have their own render worker (herbert.pdf)
     )
 
 

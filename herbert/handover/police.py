@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, send_file, session, url_for
 
 from herbert.audit import record_event
-from herbert.auth.limits import police_reference_limits, share_code_limits
+from herbert.auth.limits import police_reference_limits, share_code_limits, share_download_limits
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
 from herbert.handover import export, kept_pdfs, missing, police_view, share_messages, shares, view_rows
@@ -251,6 +251,7 @@ def _police_line(share: Share) -> str:
 
 
 @bp.route("/form/<reference>/form.pdf")
+@share_download_limits
 def pdf(reference: str):
     share, _stop = _share_with_access(reference)  # the kept PDF needs no snapshot opened
     if share is None:
@@ -263,6 +264,7 @@ def pdf(reference: str):
 
 
 @bp.route("/form/<reference>/export.zip")
+@share_download_limits
 def export_package(reference: str):
     share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)

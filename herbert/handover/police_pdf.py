@@ -13,6 +13,7 @@ def render(
     version_label: str,
     missing_report: dict[str, Any] | None,
     police_line: str = "",
+    lane: str = pdf.CARER,
 ) -> bytes:
     """PDF bytes; raises herbert.pdf.PdfError (or PdfTimeout) when it cannot be made. police_line: the footer's
     line telling police where to open the form online (the default names /police without a reference)."""
@@ -20,4 +21,4 @@ def render(
     render_police_pdf = getattr(pdf, "render_police_pdf", None)
     if render_police_pdf is None:  # herbert.pdf not finished yet: callers already handle PdfError
         raise pdf.PdfError("the police PDF is not available")
-    return render_police_pdf(document, photos, meta=meta, missing_report=missing_report)
+    return render_police_pdf(document, photos, meta=meta, missing_report=missing_report, lane=lane)

@@ -9,7 +9,12 @@ Refused with a clear message (PackageRejected), before anything is stored:
   symbolic links or other special files, and any name outside the package layout;
 - herbert-protocol.json that is not strict UTF-8 JSON (duplicate keys, NaN, too deeply nested) or does
   not match the shipped JSON Schema (never a schema found inside the package);
+- dates that are not real ISO dates (the schema's `format` is enforced, not just annotated);
+- more photos than a person may have, or photos whose sizes (read from their headers before any pixel is
+  decoded) add up to more than the package's decode budget: so one import's work is bounded;
 - photos listed but missing, present but not listed, or that herbert.photos cannot clean.
+The answers themselves are then checked by the pages' own validators (herbert.questions.answer_check,
+called by herbert.handover.importer).
 """
 
 import io
@@ -20,7 +25,8 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
+from PIL import Image
 
 from herbert import photos as photo_cleaning
 from herbert.handover import schema
@@ -28,6 +34,8 @@ from herbert.handover.export import JSON_NAME, PackageContent, PackagePhoto
 
 MAX_PACKAGE_BYTES = 60 * 1024 * 1024  # the upload itself
 MAX_ENTRIES = 110  # 100 photos, the JSON, the schema, the PDF, the README and a folder entry or two
+DEFAULT_MAX_PHOTOS = 20  # herbert.caps MAX_PHOTOS_PER_PERSON; the importer passes the configured value
+DEFAULT_MAX_TOTAL_PIXELS = 100_000_000  # herbert.caps IMPORT_MAX_TOTAL_PIXELS
 MAX_TOTAL_BYTES = 200 * 1024 * 1024  # declared uncompressed size of everything together
 MAX_JSON_BYTES = 8 * 1024 * 1024
 MAX_OTHER_BYTES = 40 * 1024 * 1024  # the PDF, README and schema (declared size checked; never read)
@@ -53,6 +61,11 @@ NO_JSON = "The package has no herbert-protocol.json, so it is not a Herbert Prot
 BAD_JSON = "The record in the package (herbert-protocol.json) is not valid UTF-8 JSON."
 WRONG_FORMAT = "The record in the package is not in the Herbert Protocol format (version 1): {where}."
 PHOTO_MISMATCH = "The package's list of photos does not match the photo files it holds."
+TOO_MANY_PHOTOS = "The package holds {count} photos. A person can have at most {limit}: remove some and export again."
+TOO_MANY_PIXELS = (
+    "The photos in the package are too big to import together (more than {megapixels} megapixels in all). "
+    "Export again from this service, which makes photos smaller, or remove some photos."
+)
 BAD_PHOTO = "Photo {number} in the package cannot be used: {reason}."
 
 
@@ -161,13 +174,25 @@ def _where(error: Any) -> str:
 
 
 def validate_envelope(envelope: Any) -> None:
-    validator = Draft202012Validator(schema.shipped_schema())
+    # format_checker: "format": "date" is an assertion here, not a comment ("2024-02-30" and "soon" fail).
+    validator = Draft202012Validator(schema.shipped_schema(), format_checker=FormatChecker())
     errors = sorted(validator.iter_errors(envelope), key=lambda e: (len(list(e.absolute_path)), str(e.path)))
     if errors:
         raise PackageRejected(WRONG_FORMAT.format(where=_where(errors[0])))
 
 
-def read_package(raw: bytes) -> ValidatedPackage:
+def _header_pixels(data: bytes) -> int:
+    """Width × height from the image header alone (no pixel decoded); 0 if unreadable (cleaning refuses it)."""
+    try:
+        with Image.open(io.BytesIO(data), formats=["JPEG", "PNG"]) as image:
+            return int(image.size[0]) * int(image.size[1])
+    except Exception:  # noqa: BLE001  (a damaged header: clean_photo gives the clear message)
+        return 0
+
+
+def read_package(
+    raw: bytes, *, max_photos: int = DEFAULT_MAX_PHOTOS, max_total_pixels: int = DEFAULT_MAX_TOTAL_PIXELS
+) -> ValidatedPackage:
     """Every check, in order; returns the package with cleaned photos, or raises PackageRejected."""
     if len(raw) > MAX_PACKAGE_BYTES:
         raise PackageRejected(TOO_BIG)
@@ -203,6 +228,14 @@ def read_package(raw: bytes) -> ValidatedPackage:
         numbers = [version["number"] for version in envelope["versions"]]
         if len(set(numbers)) != len(numbers):
             raise PackageRejected(WRONG_FORMAT.format(where="in versions (a version number appears twice)"))
+
+        if len(listed) > max_photos:
+            raise PackageRejected(TOO_MANY_PHOTOS.format(count=len(listed), limit=max_photos))
+        # The decode budget: every photo's header is read first, so a package of pixel floods costs nothing.
+        # (Each entry is read twice rather than all held at once: memory stays at one photo.)
+        pixels = sum(_header_pixels(_read_entry(archive, by_name[photo["file"]])) for photo in envelope["photos"])
+        if pixels > max_total_pixels:
+            raise PackageRejected(TOO_MANY_PIXELS.format(megapixels=max_total_pixels // 1_000_000))
 
         cleaned = []
         for number, photo in enumerate(envelope["photos"], start=1):

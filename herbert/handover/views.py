@@ -11,12 +11,19 @@ from datetime import datetime
 from typing import Any
 
 import segno
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, Request, abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask.sansio.blueprints import BlueprintSetupState
 
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import events_for_person, record_event
+from herbert.audit import action_label, events_for_person, grouped_activity, record_event
 from herbert.auth.guard import login_required, safe_next
-from herbert.auth.limits import account_password_limits
+from herbert.auth.limits import (
+    account_password_limits,
+    export_limits,
+    import_limits,
+    mark_attempt_succeeded,
+    pdf_limits,
+)
 from herbert.extensions import db
 from herbert.handover import (
     export,
@@ -47,7 +54,7 @@ from herbert.handover.importer import import_package
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
 from herbert.links import police_address, public_url_for
 from herbert.models import MissingReport, Person
-from herbert.pdf import PdfError
+from herbert.pdf import POLICE, PdfError
 from herbert.records import store
 from herbert.search_aid.views import points_after_save
 from herbert.security_headers import GEOLOCATION_ALLOWED
@@ -113,7 +120,7 @@ def handover_panel(person: Any) -> dict[str, Any]:
         "shares": [
             {"share": s, "state": shares.state_of(s).value, "opens": shares.opens_of(s)} for s in shares.shares_of(row)
         ],
-        "events": events_for_person(row.id, limit=30),
+        "events": grouped_activity(events_for_person(row.id, limit=60))[:30],
     }
 
 
@@ -149,32 +156,9 @@ def uk_time_filter(value: datetime | None) -> str:
     return missing.display_time(local.isoformat(timespec="minutes"))
 
 
-EVENT_TEXT = {
-    "sign-in": "Signed in",
-    "view": "Form viewed",
-    "edit": "Form changed",
-    "pdf": "PDF made",
-    "publish": "Version published",
-    "missing.report": "Reported missing",
-    "missing.edit": "Missing-now details changed",
-    "missing.pdf": "Missing-now PDF made",
-    "share.create": "Police share created",
-    "share.open": "Police share opened",
-    "share.wrong-code": "Wrong access code entered",
-    "share.locked": "Police share locked after 5 wrong codes",
-    "share.revoke": "Police share ended",
-    "share.pdf": "Police downloaded the PDF",
-    "share.export": "Police downloaded the export",
-    "export": "Export downloaded",
-    "import": "Record imported",
-    "found": "Marked as found",
-    "erase": "Record erased",
-}
-
-
 @bp.app_template_filter("event_text")
 def event_text(action: str) -> str:
-    return EVENT_TEXT.get(action, action.replace("-", " ").replace(".", ": ").capitalize())
+    return action_label(action)
 
 
 # --- missing now ----------------------------------------------------------------------------------
@@ -349,6 +333,7 @@ def _render_ready(person: Person, form: ShareForm, status: int = 200):
 
 @bp.route("/people/<person_id>/missing/police.pdf")
 @person_required(Permission.EMERGENCY)
+@pdf_limits
 def missing_pdf(person_id: str):
     person = current_person()
     source = snapshot.default_source(person)
@@ -363,6 +348,7 @@ def missing_pdf(person_id: str):
             photos,
             version_label=_source_label(source),
             missing_report=missing.load_report(person, report_row) if report_row else None,
+            lane=POLICE,  # the carer is handing this to police now: it must not queue behind drafts
         )
     except PdfError:
         abort(503)
@@ -450,6 +436,7 @@ def end_share(person_id: str, share_id: int):
 @bp.route("/people/<person_id>/export", methods=["GET", "POST"])
 @person_required(Permission.EDIT)
 @account_password_limits
+@export_limits
 def export_record(person_id: str):
     person = current_person()
     form = ExportForm()
@@ -466,6 +453,7 @@ def export_record(person_id: str):
         except PdfError:
             pdf = None  # the data still goes out; the package says so by having no PDF
         package = export.build_package(content, pdf, share_messages.footer_line(police_address()))
+        mark_attempt_succeeded()
         record_event("export", person_id=person.id, detail=f"{len(content.photos)} photos")
         return send_file(
             io.BytesIO(package), mimetype="application/zip", as_attachment=True, download_name=export.download_name()
@@ -475,11 +463,31 @@ def export_record(person_id: str):
     )
 
 
+IMPORT_REQUEST_BYTES = MAX_PACKAGE_BYTES + 1024 * 1024  # the package plus the form around it
+
+
+def _import_body_limit(self: Any) -> int | None:
+    """The import's own body limit, in force from the first read of the body. CSRF protection parses the
+    form in a before_request hook, before the view runs, so the view cannot raise the limit itself."""
+    if self._max_content_length is None and self.endpoint == "handover.import_record" and self.method == "POST":
+        return IMPORT_REQUEST_BYTES
+    return _base_body_limit.fget(self)  # type: ignore[union-attr]
+
+
+_base_body_limit: property = Request.max_content_length  # type: ignore[assignment]
+
+
+@bp.record_once
+def _allow_large_imports(state: BlueprintSetupState) -> None:
+    app = state.app
+    limit = property(_import_body_limit, _base_body_limit.fset)
+    app.request_class = type("LargeImportRequest", (app.request_class,), {"max_content_length": limit})
+
+
 @bp.route("/people/import", methods=["GET", "POST"])
 @login_required
+@import_limits
 def import_record():
-    if request.method == "POST":
-        request.max_content_length = MAX_PACKAGE_BYTES + 1024 * 1024
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.package.data

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
+from herbert import caps
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
 from herbert.auth.idle import idle_save_requested, sign_out_after_idle_save
@@ -214,12 +215,18 @@ def _kept_theirs(person: Person, section: Section, back_to: str) -> Any:
 
 
 def _rows_list(
-    person: Person, section: Section, page: Page, document: registry.Document, answers: dict[str, Any]
+    person: Person,
+    section: Section,
+    page: Page,
+    document: registry.Document,
+    answers: dict[str, Any],
+    cap_error: str | None = None,
 ) -> Any:
     form = FlaskForm()
-    if form.validate_on_submit():
+    if cap_error is None and form.validate_on_submit():
         return _after_save(person, page, document)
     rows = answers.get(page.rows_key) or []
+    limit = caps.cap("MAX_LIST_ROWS")
     return render_template(
         "questions/rows.html",
         person=person,
@@ -228,7 +235,10 @@ def _rows_list(
         form=None,
         cards=[_row_card(person, page, row, number) for number, row in enumerate(rows, start=1)],
         back_url=_back_url(person, section, page, document),
-    )
+        rows_hint=caps.rows_hint(page.row_noun, limit),
+        rows_full=len(rows) >= limit,
+        cap_error=cap_error,
+    ), (400 if cap_error and request.method == "POST" else 200)
 
 
 def row_title(page: Page, row: dict[str, Any], number: int) -> str:
@@ -282,6 +292,11 @@ def row(person_id: str, section_slug: str, page_slug: str, row_id: str | None):
         existing: dict[str, Any] = {"id": row_id}  # removed by someone else meanwhile: shown as a clash
     else:
         _index, existing = _find_row(rows, row_id) if row_id is not None else (len(rows), {})
+    limit = caps.cap("MAX_LIST_ROWS")
+    if row_id is None and len(rows) >= limit:  # full: say so on the list, and store nothing
+        document = store.load_draft(person)
+        message = caps.rows_full_message(page.row_noun, limit)
+        return _rows_list(person, section, page, document, document.get(section.slug, {}), cap_error=message)
     if request.method == "POST":
         form = page.form_class()
     else:

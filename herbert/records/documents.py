@@ -28,7 +28,9 @@ from flask import Blueprint, Response, render_template
 from herbert import pdf
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
+from herbert.auth.limits import pdf_limits
 from herbert.clock import utcnow
+from herbert.pdf_budget import fit_document
 from herbert.questions import registry
 from herbert.records import store
 from herbert.search_aid.aid import build_search_aid
@@ -738,7 +740,7 @@ def police_pdf_html(
     missing_report: Mapping[str, Any] | None = None,
 ) -> str:
     """The final HTML of the police PDF (what render_police_pdf renders; the bench renders it too)."""
-    document = registry.prune_document(document or {})
+    document = fit_document(registry.prune_document(document or {}))  # bounded worst case (herbert.pdf_budget)
     printed = printed_photos(photos)
     header = make_header(document, printed, meta)
     today = _as_date(meta.get("generated_at")) or utcnow().date()
@@ -769,12 +771,17 @@ def render_police_pdf(
     *,
     meta: Mapping[str, Any],
     missing_report: Mapping[str, Any] | None = None,
+    lane: str = pdf.CARER,
 ) -> bytes:
     """The police PDF as bytes. photos: (details, JPEG bytes) pairs; see make_header for meta.
+    lane=pdf.POLICE for a PDF police are opening (reserved render capacity).
 
-    Raises herbert.pdf.PdfError / PdfTimeout when it cannot be made in time."""
-    html = police_pdf_html(document, photos, meta=meta, missing_report=missing_report)
-    return pdf.render_pdf(html, title=police_pdf_title(meta), fit_levels=FIT_LEVELS)
+    Raises herbert.pdf.PdfError / PdfTimeout / PdfBusy when it cannot be made in time."""
+
+    def html() -> str:  # built only once a render worker is held (nothing is built for a "try again")
+        return police_pdf_html(document, photos, meta=meta, missing_report=missing_report)
+
+    return pdf.render_pdf(html, title=police_pdf_title(meta), fit_levels=FIT_LEVELS, lane=lane)
 
 
 # The only questions an appeal poster may show: what a member of the public would see in the street.
@@ -883,7 +890,11 @@ def _pdf_response(body: bytes, filename: str) -> Response:
 
 def _failed(error: pdf.PdfError):
     timed_out = isinstance(error, pdf.PdfTimeout)
-    return render_template("documents/pdf_failed.html", title="The PDF could not be made", timed_out=timed_out), 503
+    busy = isinstance(error, pdf.PdfBusy)
+    page = render_template(
+        "documents/pdf_failed.html", title="The PDF could not be made", timed_out=timed_out, busy=busy
+    )
+    return page, 503, {"Retry-After": "60"}
 
 
 def _today_stamp() -> str:
@@ -892,6 +903,7 @@ def _today_stamp() -> str:
 
 @bp.route("/people/<person_id>/pdf/draft")
 @person_required(Permission.VIEW)
+@pdf_limits
 def draft_pdf(person_id: str):
     person = current_person()
     document = store.load_draft(person)
@@ -906,6 +918,7 @@ def draft_pdf(person_id: str):
 
 @bp.route("/people/<person_id>/pdf/version/<int:number>")
 @person_required(Permission.VIEW)
+@pdf_limits
 def version_pdf(person_id: str, number: int):
     person = current_person()
     document = store.load_revision(person, number)  # 404 if there is no such version
@@ -935,6 +948,7 @@ def version_pdf(person_id: str, number: int):
 
 @bp.route("/people/<person_id>/poster")
 @person_required(Permission.VIEW)
+@pdf_limits
 def poster(person_id: str):
     """The appeal poster from the current answers (the draft), only with publicity consent."""
     person = current_person()

@@ -28,7 +28,7 @@ from wtforms import DateField, RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
-from herbert import photos
+from herbert import caps, photos
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
 from herbert.clock import utcnow
@@ -256,9 +256,13 @@ def index(person_id: str):
 def add(person_id: str):
     person = current_person()
     form = AddPhotoForm()
+    limit = caps.cap("MAX_PHOTOS_PER_PERSON")
+    held = caps.photos_held(person.id)
     if form.is_submitted():
         form.validate()
         cleaned = None
+        if held >= limit:  # refused before the upload is even decoded
+            form.photo.errors = [caps.PHOTOS_FULL.format(limit=limit)]
         if not form.photo.errors:
             try:
                 cleaned = photos.clean_photo(_read_upload(form.photo.data), form.photo.data.filename)
@@ -269,7 +273,7 @@ def add(person_id: str):
             record_event("photo.add", person_id=person.id)
             flash("Photo added")
             return redirect(url_for("photos.index", person_id=person.id))
-    return render_template("photos/add.html", form=form, **_page_context(person))
+    return render_template("photos/add.html", form=form, limit=limit, held=held, **_page_context(person))
 
 
 @bp.route("/people/<person_id>/photos/<photo_id>/change", methods=["GET", "POST"])

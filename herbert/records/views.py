@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 from wtforms import HiddenField, RadioField
 from wtforms.validators import InputRequired
 
+from herbert import caps
 from herbert.access import Permission, can, current_person, person_required
 from herbert.audit import record_event
 from herbert.auth.guard import login_required
@@ -104,6 +105,17 @@ def dashboard():
 @login_required
 def add_person():
     form = FlaskForm()
+    limit, held = caps.cap("MAX_PEOPLE_PER_ACCOUNT"), caps.people_held(g.user.id)
+    if form.validate_on_submit() and held >= limit:
+        page = render_template(
+            "people/add.html",
+            form=None,
+            add_form=form,
+            limit=limit,
+            held=held,
+            cap_error=caps.PEOPLE_FULL.format(limit=limit),
+        )
+        return page, 400
     if form.validate_on_submit():
         person_id = store.create_person(g.user.id)
         record_event("person.create", person_id=person_id)
@@ -111,7 +123,7 @@ def add_person():
         return redirect(
             url_for("questions.page", person_id=person_id, section_slug=SECTIONS[0].slug, page_slug=first.slug)
         )
-    return render_template("people/add.html", form=None, add_form=form)
+    return render_template("people/add.html", form=None, add_form=form, limit=limit, held=held)
 
 
 # --- a person's overview --------------------------------------------------------------------------

@@ -81,18 +81,38 @@ def test_b2_same_answer_and_similar_time_for_known_unknown_and_disabled(real_has
         assert 0.5 <= ratio <= 2.0
 
 
-def test_b2_sign_in_limited_per_account_across_ips(app, client, auth):
+def test_b2_wrong_passwords_from_a_stranger_never_lock_the_carer_out(app, client, auth):
+    """Issue 15 point 4: the per-account limit counted before the password is per client and account."""
     auth.sign_up("known@example.com")
     auth.sign_out()
-    statuses = [sign_in(client, "known@example.com", WRONG, ip=f"10.0.0.{n}").status_code for n in range(1, 7)]
-    # Even the right password from a fresh address is refused while the account's allowance is used up.
-    locked = sign_in(client, "known@example.com", PASSWORD, ip="10.0.1.1")
-    other = sign_in(client, "other@example.com", WRONG, ip="10.0.1.2")
-    print(f"\nB2 per-account limit: statuses {statuses}, right password while limited {locked.status_code}")
-    assert statuses == [200] * 5 + [429]
-    assert locked.status_code == 429
-    assert other.status_code == 200  # another account is unaffected
-    assert "Too many attempts" in page(locked).title.text
+    stranger = [sign_in(client, "known@example.com", WRONG, ip="10.6.6.6").status_code for _ in range(6)]
+    carer = sign_in(app.test_client(), "known@example.com", PASSWORD, ip="10.0.1.1")
+    print(f"\nB2 stranger's wrong passwords {stranger}; the carer's right password elsewhere {carer.status_code}")
+    assert stranger == [200] * 5 + [429]  # the stranger locked out only themselves
+    assert carer.status_code == 302
+
+
+def test_b2_the_global_back_off_stops_spread_guessing_but_a_known_device_still_signs_in(app, client, auth):
+    app.config["RATELIMIT_SIGN_IN_PER_ACCOUNT"] = "8/hour"
+    carers_browser = app.test_client()
+    auth.sign_up("known@example.com")
+    auth.sign_out()
+    assert sign_in(carers_browser, "known@example.com", PASSWORD, ip="10.0.1.1").status_code == 302  # known device
+    spread = [sign_in(app.test_client(), "known@example.com", WRONG, ip=f"10.9.0.{n}").status_code for n in range(12)]
+    new_browser = sign_in(app.test_client(), "known@example.com", PASSWORD, ip="10.0.2.2")
+    carers_browser.post("/sign-out", data={"csrf_token": csrf(carers_browser, "/account")})
+    known = sign_in(carers_browser, "known@example.com", PASSWORD, ip="10.0.1.1")
+    other_account = sign_in(app.test_client(), "other@example.com", WRONG, ip="10.0.2.3")
+    print(
+        f"\nB2 back-off: spread guesses {spread}; new browser {new_browser.status_code};"
+        f" known device {known.status_code}"
+    )
+    assert spread == [200] * 8 + [429] * 4  # guesses past the global allowance are not even checked
+    refused = sign_in(app.test_client(), "known@example.com", WRONG, ip="10.9.1.1")
+    assert "We did not check the password" in page(refused).get_text()
+    assert new_browser.status_code == 429
+    assert known.status_code == 302  # the carer's own browser still signs in with the right password
+    assert other_account.status_code == 200
 
 
 def test_b2_sign_in_limited_per_ip(client):
