@@ -7,7 +7,7 @@ import time
 import pytest
 
 from herbert import pdf
-from tests.handover.journey import create_share, report_missing, text_of
+from tests.handover.journey import create_share, police_open, report_missing, text_of
 
 SLOW = f"<style>p {{ overflow-wrap: anywhere }}</style><p>{'x' * 100_000}</p>"  # minutes to lay out
 
@@ -38,8 +38,7 @@ def test_a_busy_renderer_gives_the_carer_try_again_at_once_and_police_still_get_
     report_missing(carer)
     link, code, _ = create_share(carer)
     police = carer.app.test_client()
-    path = link.replace("http://localhost", "")
-    police.post(path, data={"csrf_token": _csrf(police, path), "code": code})
+    path = police_open(police, link, code).location  # the form's address, /police/form/<reference>
 
     busy = fill_carer_lane(small_pool, seconds=10)
     started = time.perf_counter()
