@@ -73,6 +73,17 @@ ACTION_LABELS = {
     "export": "Export downloaded",
     "import": "Record imported",
     "found": "Marked as found",
+    "email-changed": "Email address changed",
+    "password-reset": "Password reset by email",
+    "carer.invite": "Invited a carer",
+    "carer.invite-cancel": "Cancelled an invitation",
+    "carer.invite-refused": "An invitation was turned down",
+    "carer.join": "Joined as a carer",
+    "carer.role": "Changed a carer's role",
+    "carer.remove": "Removed a carer",
+    "carer.leave": "Left the form",
+    "carer.handover": "Handed ownership over",
+    "section.conflict": "Kept their answers after a clash",
 }
 
 
