@@ -40,8 +40,10 @@ def test_the_first_things_on_the_page_are_the_person(rich):
     assert soup.title.text.startswith("Ada Canary-Example, answers to Ada: Herbert Protocol form")
     assert " ".join(soup.h1.get_text().split()) == "Ada Canary-Example, answers to “Ada”"
     headings = [" ".join(h.get_text().split()) for h in soup.select("main h2")]
-    # issue 12's search aid sits in its hook, right after "Places to search first"
-    assert headings.index("Where to look first") == headings.index("Places to search first") + 1
+    # issue 12's search aid follows the grab sheet (so a printed page 1 is the grab sheet alone), before Download
+    grab_headings = [" ".join(h.get_text().split()) for h in soup.select("#grab-sheet h2")]
+    assert "Where to look first" not in grab_headings and "Who to call" in grab_headings
+    assert headings.index("What they look like") < headings.index("Where to look first") < headings.index("Download")
     headings.remove("Where to look first")
     assert headings[:5] == [
         "Missing now",
