@@ -8,15 +8,16 @@ JPEG at most 1600 px on its longest side. Everything happens in memory (BytesIO)
 and the cleaned photo are never written to disk unencrypted.
 """
 
-import calendar
 import io
 import logging
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal, TypedDict
 
 from PIL import Image, ImageFile, ImageOps
+
+from herbert.dates import add_months, as_date
 
 log = logging.getLogger(__name__)
 
@@ -211,26 +212,6 @@ def photo_freshness(photos: list[dict[str, Any]], today: date | None = None) -> 
 
 def _freshness(status: FreshnessStatus, taken: date | None, photo_id: str | None) -> PhotoFreshness:
     return {"status": status, "message": FRESHNESS_MESSAGES[status], "newest_taken_on": taken, "photo_id": photo_id}
-
-
-def as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (31 August + 6 months = 28/29 February)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- serving smaller copies ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import create_engine, text
 
 from herbert.crypto import Keyring
+from herbert.dates import uk_now
 from tests.blob_backends import CREDENTIALS, S3Server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,9 +269,7 @@ def make_share(browser: Browser, server: str, person_id: str, password: str) -> 
         if field["type"] not in ("submit", "checkbox", "radio", "hidden")
         and field["name"] not in ("last_seen_date", "last_seen_time")
     ]
-    from herbert.handover import missing  # UK time, as the carer would type it
-
-    seen = missing.uk_now() - timedelta(minutes=10)
+    seen = uk_now() - timedelta(minutes=10)
     data += [("last_seen_date", str(seen.day)), ("last_seen_date", str(seen.month)), ("last_seen_date", str(seen.year))]
     data.append(("last_seen_time", seen.strftime("%H:%M")))
     data.append(("last_seen_where", form.find("textarea", {"name": "last_seen_where"}).text.strip() or "Home"))

@@ -21,7 +21,8 @@ from photo_samples import (
 from PIL import Image
 
 from herbert import clock, photos
-from herbert.photos import PhotoRejected, add_months, clean_photo, photo_freshness, resize_for_display
+from herbert.dates import add_months
+from herbert.photos import PhotoRejected, clean_photo, photo_freshness, resize_for_display
 
 
 def opened(data: bytes) -> Image.Image:

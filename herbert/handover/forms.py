@@ -20,6 +20,7 @@ from wtforms import HiddenField, PasswordField, RadioField, SelectField, SelectM
 from wtforms import TextAreaField as _TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
+from herbert.dates import uk_now
 from herbert.handover import missing
 from herbert.handover.shares import CODE_LENGTH, DEFAULT_HOURS, EXPIRY_CHOICES
 from herbert.questions.fields import DateQuestion
@@ -134,7 +135,7 @@ class LastSeenForm(FlaskForm):
     def validate_last_seen_time(self, field: StringField) -> None:
         """A last-seen time later than now is a typing slip (pm for am, tomorrow's date): say so."""
         seen = combine(self.last_seen_date.data, field.data)
-        if seen and datetime.fromisoformat(seen) > missing.uk_now() + timedelta(minutes=5):
+        if seen and datetime.fromisoformat(seen) > uk_now() + timedelta(minutes=5):
             raise ValidationError("The time last seen must be now or in the past")
     direction = _text("Which way they were going", "For example, towards the town centre")
     said_going_to = _long("Anything they said they were going to do", "For example, “going to work” or “going home”")

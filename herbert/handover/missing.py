@@ -6,16 +6,15 @@ plaintext columns. Opening a report marks the person "missing"; closing it puts 
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from herbert.clock import utcnow
+from herbert.dates import clock_text, display_time, parse_local, uk_now
 from herbert.extensions import db
 from herbert.models import MissingReport, Person, Revision
 from herbert.records import store
 
 TABLE = "missing_reports"
 PART = "report"
-UK = ZoneInfo("Europe/London")
 
 # The keys a report may hold (anything else is dropped), in the order police read them.
 REPORT_KEYS = (
@@ -87,11 +86,6 @@ LABELS = {
 }
 
 
-def uk_now() -> datetime:
-    """Now on the wall clocks of the UK (the time the carer reads and types)."""
-    return utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(UK).replace(tzinfo=None)
-
-
 def open_report(person: Person) -> MissingReport | None:
     """The person's report that has not been closed by "found", if any."""
     return (
@@ -153,15 +147,6 @@ def status_when_not_missing(person: Person) -> str:
     return "published" if has_version else "draft"
 
 
-def parse_local(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def describe_duration(start: datetime | None, end: datetime | None) -> str:
     """ "3 hours 20 minutes", "2 days 4 hours": how long someone was missing, for section J."""
     if start is None or end is None or end < start:
@@ -178,14 +163,6 @@ def describe_duration(start: datetime | None, end: datetime | None) -> str:
     return " ".join(parts) or "less than a minute"
 
 
-def display_time(value: str | None) -> str:
-    """ "Tuesday 4 March 2025 at 2:30pm" from a stored local time."""
-    moment = parse_local(value)
-    if moment is None:
-        return ""
-    return f"{moment:%A} {moment.day} {moment:%B %Y} at {clock_text(moment)}"
-
-
 # Quick picks on the last-seen page: they fill the date and time boxes for the carer to check; nothing is saved
 # until the carer saves the page, so a button press is never recorded as the time they were last seen.
 QUICK_PICKS = {"0": "Now", "30": "About 30 minutes ago", "60": "About an hour ago", "120": "About 2 hours ago"}
@@ -199,12 +176,6 @@ def quick_pick_time(minutes_ago: str) -> datetime | None:
     if minutes_ago != "0":
         moment -= timedelta(minutes=moment.minute % 5)
     return moment
-
-
-def clock_text(moment: datetime) -> str:
-    """ "2:30pm" """
-    hour = moment.strftime("%I").lstrip("0") or "12"
-    return f"{hour}:{moment:%M}{moment.strftime('%p').lower()}"
 
 
 def short_moment(value: str | None, today: date | None = None) -> str:

@@ -21,6 +21,7 @@ from herbert.audit import record_event
 from herbert.auth.limits import police_reference_limits, share_code_limits, share_download_limits
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
+from herbert.dates import human_date, uk_now
 from herbert.handover import export, kept_pdfs, missing, police_view, share_messages, shares, view_rows
 from herbert.handover.clients import describe_client
 from herbert.handover.forms import AccessCodeForm, ButtonForm, PoliceEntryForm
@@ -38,7 +39,7 @@ ACCESS_MINUTES = 30
 
 @bp.app_template_filter("human_date")
 def human_date_filter(value: object) -> str:
-    return police_view.human_date(value)
+    return human_date(value)
 
 
 @bp.before_request
@@ -207,7 +208,7 @@ def view(reference: str):
     if share is None:
         return stop
     snap = _snapshot_or_stop(share)
-    sheet = police_view.grab_sheet(snap, missing.uk_now().date())
+    sheet = police_view.grab_sheet(snap, uk_now().date())
     known_as = f", answers to {sheet.preferred_name}" if sheet.preferred_name else ""
     return render_template(
         "police/view.html",

@@ -3,7 +3,7 @@
 from typing import Any
 
 from herbert import pdf
-from herbert.handover import missing
+from herbert.dates import uk_now
 
 
 def render(
@@ -17,7 +17,7 @@ def render(
 ) -> bytes:
     """PDF bytes; raises herbert.pdf.PdfError (or PdfTimeout) when it cannot be made. police_line: the footer's
     line telling police where to open the form online (the default names /police without a reference)."""
-    meta = {"version_label": version_label, "generated_at": missing.uk_now(), "police_line": police_line}
+    meta = {"version_label": version_label, "generated_at": uk_now(), "police_line": police_line}
     render_police_pdf = getattr(pdf, "render_police_pdf", None)
     if render_police_pdf is None:  # herbert.pdf not finished yet: callers already handle PdfError
         raise pdf.PdfError("the police PDF is not available")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from herbert.dates import age_on, display_time, human_date
 from herbert.handover import missing
 from herbert.questions import registry
 
@@ -132,16 +133,6 @@ def tel_href(number: str) -> str:
     return f"tel:{digits}" if digits else ""
 
 
-def human_date(value: Any) -> str:
-    """ "2 January 2025" from an ISO date; anything else as it is (never "2025-01-02" on a police page)."""
-    if not value:
-        return ""
-    try:
-        return registry.format_date(str(value)[:10])
-    except ValueError:
-        return str(value)
-
-
 # --- the sheet ------------------------------------------------------------------------------------
 
 
@@ -191,7 +182,7 @@ def grab_sheet(snapshot: Mapping[str, Any], today: date) -> PoliceGrabSheet:
 def _age(about: Mapping[str, Any], today: date) -> str:
     born = about.get("date_of_birth")
     try:
-        years = registry.age_on(str(born), today) if born else None
+        years = age_on(str(born), today) if born else None
     except ValueError:
         return ""
     return f"{years} (born {human_date(born)})" if years is not None else ""
@@ -203,8 +194,8 @@ def _missing_now(report: Mapping[str, Any]) -> MissingNow | None:
     clothing = _join(", ".join(report.get("clothing_picks") or []), str(report.get("clothing_today") or ""), sep="; ")
     return MissingNow(
         summary=missing.seen_and_reported(dict(report)),
-        last_seen=missing.display_time(report.get("last_seen_at")),
-        reported=missing.display_time(report.get("reported_at")),
+        last_seen=display_time(report.get("last_seen_at")),
+        reported=display_time(report.get("reported_at")),
         where=str(report.get("last_seen_where") or ""),
         direction=str(report.get("direction") or ""),
         said_going_to=str(report.get("said_going_to") or ""),

@@ -24,6 +24,7 @@ from herbert.auth.limits import (
     mark_attempt_succeeded,
     pdf_limits,
 )
+from herbert.dates import clock_text, display_time, parse_local, uk_now, uk_time
 from herbert.extensions import db
 from herbert.handover import (
     export,
@@ -148,12 +149,7 @@ def once_per_page(key: str) -> bool:
 @bp.app_template_filter("uk_time")
 def uk_time_filter(value: datetime | None) -> str:
     """A stored naive-UTC time as UK wall-clock text."""
-    if value is None:
-        return ""
-    from zoneinfo import ZoneInfo
-
-    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(missing.UK).replace(tzinfo=None)
-    return missing.display_time(local.isoformat(timespec="minutes"))
+    return uk_time(value)
 
 
 @bp.app_template_filter("event_text")
@@ -185,17 +181,17 @@ def last_seen(person_id: str):
     form = LastSeenForm()
     filled = None
     if request.method == "GET":
-        seen = missing.parse_local(report.get("last_seen_at"))
+        seen = parse_local(report.get("last_seen_at"))
         if seen is not None:
             fill_date(form.last_seen_date, seen.date())
-            form.last_seen_time.data = missing.clock_text(seen)
+            form.last_seen_time.data = clock_text(seen)
         form.last_seen_where.data = report.get("last_seen_where", form_facts.home_address(_working_document(person)))
         for name in ("seen_by", "direction", "said_going_to", "last_seen_lat", "last_seen_lon", "last_seen_accuracy"):
             getattr(form, name).data = report.get(name, "")
     elif (pick := missing.quick_pick_time(request.form.get("quick_pick", ""))) is not None:
         fill_date(form.last_seen_date, pick.date())
-        form.last_seen_time.data = missing.clock_text(pick)
-        filled = missing.display_time(pick.isoformat(timespec="minutes"))
+        form.last_seen_time.data = clock_text(pick)
+        filled = display_time(pick.isoformat(timespec="minutes"))
     elif form.validate_on_submit():
         _save(
             person,
@@ -267,7 +263,7 @@ def more_details(person_id: str):
         form.searches_done.data = report.get("searches_done", [])
         for name in ("mood", "recent_changes", "people_contacted", "police_reference", "officer_name"):
             getattr(form, name).data = report.get(name, "")
-        called = missing.parse_local(report.get("police_called_at"))
+        called = parse_local(report.get("police_called_at"))
         if called is not None:
             fill_date(form.police_called_date, called.date())
             form.police_called_time.data = called.strftime("%H:%M")
@@ -518,7 +514,7 @@ def found(person_id: str):
         return redirect(person_page(person.id))
     form = FoundForm()
     if request.method == "GET":
-        now = missing.uk_now()
+        now = uk_now()
         fill_date(form.found_date, now.date())
         form.found_time.data = now.strftime("%H:%M")
     if form.validate_on_submit():
@@ -546,8 +542,8 @@ def _closed_report(person: Person, report_id: int) -> MissingReport:
 
 
 def episode_from_report(report: dict[str, Any]) -> dict[str, str]:
-    seen = missing.parse_local(report.get("last_seen_at"))
-    found_at = missing.parse_local(report.get("found_at"))
+    seen = parse_local(report.get("last_seen_at"))
+    found_at = parse_local(report.get("found_at"))
     return {
         "episode_date": seen.date().isoformat() if seen else "",
         "missing_from": report.get("last_seen_where", ""),
@@ -566,7 +562,7 @@ def after_found(person_id: str, report_id: int):
     form = EpisodeForm()
     if request.method == "GET":
         episode = episode_from_report(report)
-        day = missing.parse_local(episode["episode_date"])
+        day = parse_local(episode["episode_date"])
         fill_date(form.episode_date, day.date() if day else None)
         for name in ("missing_from", "where_found", "how_long"):
             getattr(form, name).data = episode[name]

@@ -10,9 +10,8 @@ import hashlib
 import json
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -29,7 +28,6 @@ from herbert.models import User
 
 log = logging.getLogger("herbert.mail")
 
-UK = ZoneInfo("Europe/London")
 CLAIM_MINUTES = 10  # a claim older than this belongs to a runner that died mid-send: take it over
 RETRIES = 6  # with 30 s doubling: 30 s, 1, 2, 4, 8, 16 minutes (about half an hour in all)
 TOKEN_BYTES = 32  # 256 bits (B20 asks for at least 128)
@@ -37,11 +35,6 @@ TOKEN_BYTES = 32  # 256 bits (B20 asks for at least 128)
 
 class SendFailed(Exception):
     """Raised (with no text) so huey retries; the cause is logged by class name only."""
-
-
-def uk_time(value: datetime) -> str:
-    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(UK)
-    return local.strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
 
 
 def hash_token(token: str) -> str:

@@ -15,8 +15,9 @@ import secrets
 from flask import after_this_request, current_app, request
 
 from herbert.clock import utcnow
+from herbert.dates import uk_time
 from herbert.extensions import db
-from herbert.mail.delivery import enqueue_messages, new_message_row, queue_email, uk_time
+from herbert.mail.delivery import enqueue_messages, new_message_row, queue_email
 from herbert.mail.models import KnownDevice
 from herbert.models import Membership, Share, User
 

@@ -21,7 +21,6 @@ summary_rows(section, answers, document=None) -> list[SummaryRow]
 section_status(section, answers, document) -> "not started" | "in progress" | "completed"
 missing_core(document, photos=None) -> list[str]   labels of Core items still missing
 document_schema() -> dict              JSON Schema (draft 2020-12) of the whole document
-age_on(date_of_birth, today) -> int
 
 DOCUMENT SHAPE  {section_slug: {question_name: value}}, values JSON: str; ISO dates "YYYY-MM-DD"; numbers
 (height in whole cm); "yes"/"no"; list[str] for multi-choice; list[dict] for rows, each row dict having a
@@ -29,12 +28,11 @@ stable "id" plus its question names. Empty answers are omitted. Saved per sectio
 store.save_section(person, section_slug, answers); the whole draft is store.load_draft(person).
 """
 
-import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
+from herbert.dates import format_date
 from herbert.questions.sections import (
     about_the_person,
     care_setting,
@@ -61,8 +59,6 @@ __all__ = [
     "QuestionForm",
     "Section",
     "SummaryRow",
-    "add_months",
-    "age_on",
     "all_questions",
     "display_value",
     "document_schema",
@@ -165,11 +161,6 @@ def _field_classes(form_class: type[QuestionForm]) -> list[tuple[str, Any]]:
 
 
 # --- what answers look like -----------------------------------------------------------------------
-
-
-def format_date(value: str | date) -> str:
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day.day} {day:%B %Y}"
 
 
 def display_value(question: Question, value: Any) -> str:
@@ -312,22 +303,6 @@ def prune_document(document: Document) -> Document:
         if kept:
             pruned[section.slug] = kept
     return pruned
-
-
-# --- dates ----------------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (31 August + 6 months = end of February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def age_on(date_of_birth: date | str, today: date) -> int:
-    """Age in whole years on `today`."""
-    born = date.fromisoformat(date_of_birth) if isinstance(date_of_birth, str) else date_of_birth
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 # --- JSON Schema ----------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def render_question(form: Any, field: Any, answers: dict[str, Any], heading: str
     """One question with its GOV.UK component; a radio's follow-ups go in its conditional reveals.
 
     `heading` makes the label or legend the page's <h1> (pages with a single question)."""
-    from herbert.questions.registry import format_date
+    from herbert.dates import format_date
 
     kind = field.kind
     if getattr(field, "automatic", False):

@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, render_template
@@ -30,6 +30,7 @@ from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
 from herbert.auth.limits import pdf_limits
 from herbert.clock import utcnow
+from herbert.dates import age_on, as_date, format_date
 from herbert.pdf_budget import fit_document
 from herbert.questions import registry
 from herbert.records import store
@@ -174,8 +175,8 @@ def _kind_label(kind: Any) -> str:
 
 
 def _photo_date(value: Any) -> str:
-    day = _as_date(value)
-    return registry.format_date(day) if day else "date not known"
+    day = as_date(value)
+    return format_date(day) if day else "date not known"
 
 
 @dataclass
@@ -217,22 +218,9 @@ def printed_photos(photos: list[Photo]) -> list[PrintedPhoto]:
 # --- meta: version, dates -------------------------------------------------------------------------
 
 
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
 def _long_date(value: Any) -> str:
-    day = _as_date(value)
-    return registry.format_date(day) if day else "not set"
+    day = as_date(value)
+    return format_date(day) if day else "not set"
 
 
 @dataclass
@@ -468,8 +456,8 @@ def grab_sheet(document: registry.Document, photos: list[PrintedPhoto], today: d
     about, body = "about-the-person", "physical-description"
     identity = Block("identity")
     dob = (document.get(about) or {}).get("date_of_birth")
-    if dob and _as_date(dob):
-        identity.add("Age", f"{registry.age_on(_as_date(dob), today)} (born {shown(document, about, 'date_of_birth')})")
+    if dob and as_date(dob):
+        identity.add("Age", f"{age_on(as_date(dob), today)} (born {shown(document, about, 'date_of_birth')})")
     for slug, name in ((about, "sex"), (about, "ethnic_appearance"), (body, "height"), (body, "build")):
         identity.add(_label(slug, name), shown(document, slug, name), where="A" if slug == about else "B")
     hair = as_phrase(shown(document, body, "hair_colour"), shown(document, body, "hair_style"))
@@ -743,7 +731,7 @@ def police_pdf_html(
     document = fit_document(registry.prune_document(document or {}))  # bounded worst case (herbert.pdf_budget)
     printed = printed_photos(photos)
     header = make_header(document, printed, meta)
-    today = _as_date(meta.get("generated_at")) or utcnow().date()
+    today = as_date(meta.get("generated_at")) or utcnow().date()
     sheet = grab_sheet(document, printed, today)
     sheet.missing_now = missing_now_facts(missing_report, first=True, photos=photos)
     sections, not_answered = printed_sections(document, printed)
@@ -812,8 +800,8 @@ def poster_html(document: registry.Document, primary_photo: Photo | None, meta: 
         raise PosterNotAllowed
     document = registry.prune_document(document)
     about = document.get("about-the-person") or {}
-    today = _as_date(meta.get("generated_at")) or utcnow().date()
-    dob = _as_date(about.get("date_of_birth"))
+    today = as_date(meta.get("generated_at")) or utcnow().date()
+    dob = as_date(about.get("date_of_birth"))
     description = [
         Fact(question(slug, name).label, poster_text(text))
         for slug, name in POSTER_QUESTIONS
@@ -826,7 +814,7 @@ def poster_html(document: registry.Document, primary_photo: Photo | None, meta: 
         title="Missing person appeal",
         name=name or shown(document, "about-the-person", "preferred_name"),
         preferred_name=shown(document, "about-the-person", "preferred_name") if name else "",
-        age=registry.age_on(dob, today) if dob else None,
+        age=age_on(dob, today) if dob else None,
         description=description,
         photo=photos[0] if photos else None,
     )

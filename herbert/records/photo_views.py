@@ -32,6 +32,7 @@ from herbert import caps, photos
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
 from herbert.clock import utcnow
+from herbert.dates import as_date
 from herbert.models import Person
 from herbert.records import store
 
@@ -212,7 +213,7 @@ def overview_url(person_id: str) -> str:
 @bp.app_template_filter("photo_date")
 def photo_date(value: str | date | None) -> str:
     """27 March 2025, the GOV.UK way of writing a date."""
-    day = photos.as_date(value)
+    day = as_date(value)
     return f"{day.day} {day:%B %Y}" if day else "Not known"
 
 
@@ -289,7 +290,7 @@ def edit(person_id: str, photo_id: str):
         return redirect(url_for("photos.index", person_id=person.id))
     if not form.is_submitted():
         form.kind.data = photo.get("kind")
-        form.taken_on.data = photos.as_date(photo.get("taken_on"))
+        form.taken_on.data = as_date(photo.get("taken_on"))
         form.caption.data = photo.get("caption", "")
     return render_template("photos/edit.html", form=form, photo=photo, **_page_context(person))
 

@@ -16,6 +16,7 @@ from herbert.access import Permission, can, current_person, person_required
 from herbert.audit import record_event
 from herbert.auth.guard import login_required
 from herbert.clock import utcnow
+from herbert.dates import add_months, age_on, format_date
 from herbert.extensions import db
 from herbert.models import Person, User
 from herbert.questions import registry
@@ -205,7 +206,7 @@ def _draft_changed(person: Person, document: registry.Document, revisions: list[
 def _age(document: registry.Document) -> int | None:
     born = (document.get("about-the-person") or {}).get("date_of_birth")
     try:
-        return registry.age_on(born, utcnow().date()) if born else None
+        return age_on(born, utcnow().date()) if born else None
     except ValueError:
         return None
 
@@ -265,13 +266,13 @@ def check_answers(person_id: str):
 def review_date_on_publish(answers: dict[str, Any], today: date) -> date:
     """The carer's own next review date if it is still ahead and was not our last default; otherwise
     six months from today."""
-    default = registry.add_months(today, REVIEW_MONTHS)
+    default = add_months(today, REVIEW_MONTHS)
     chosen = registry.page_form_data(registry.section_by_slug(registry.CONSENT_SECTION).page_by_slug("review"), answers)
     chosen_date = chosen.get("next_review_date")
     previous_completed = chosen.get("date_completed")
     if chosen_date is None or chosen_date <= today:
         return default
-    if previous_completed and chosen_date == registry.add_months(previous_completed, REVIEW_MONTHS):
+    if previous_completed and chosen_date == add_months(previous_completed, REVIEW_MONTHS):
         return default  # it was our default last time, so it moves on with this version
     return chosen_date
 
@@ -297,7 +298,7 @@ def publish(person_id: str):
     # Editing goes on in the draft, which starts as an exact copy of what was just published.
     store.replace_draft(person, published)
     record_event("version.publish", person_id=person.id, detail=f"version {number}")
-    flash(f"Version {number} confirmed. The next review is due on {registry.format_date(review_on)}.")
+    flash(f"Version {number} confirmed. The next review is due on {format_date(review_on)}.")
     return redirect(url_for("people.overview", person_id=person.id))
 
 

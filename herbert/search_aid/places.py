@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from herbert.dates import format_date
 from herbert.questions import registry
 from herbert.search_aid.geocode import Point, normalise_postcode, postcode_in_text, postcode_point
 
@@ -93,7 +94,7 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
         places.append(
             Place("place", "Where found before", name=_text(row.get("where_found")), postcode=postcode,
                   how=_text(row.get("how_travelled")), found_before=True,
-                  note=f"Found here {registry.format_date(when)}" if when else "Found here before")
+                  note=f"Found here {format_date(when)}" if when else "Found here before")
         )  # fmt: skip
     for row in _rows(document, PLACES, "places"):
         places.append(

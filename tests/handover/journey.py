@@ -6,6 +6,7 @@ from bs4 import BeautifulSoup
 from photo_samples import jpeg
 
 from herbert import photos
+from herbert.dates import uk_now
 from herbert.extensions import db
 from herbert.models import Person
 from herbert.records import store
@@ -117,9 +118,7 @@ def text_of(response) -> str:
 def report_missing(carer, seen_at=None, **extra) -> None:
     """Page 1 with its defaults and the time the carer says they were last seen (default: 10 minutes ago,
     typed in the boxes), then straight to sharing."""
-    from herbert.handover import missing
-
-    seen = seen_at or missing.uk_now() - timedelta(minutes=10)
+    seen = seen_at or uk_now() - timedelta(minutes=10)
     form = page(carer.client.get(f"/people/{carer.person_id}/missing/last-seen"))
     data = {
         field["name"]: field.get("value", "")

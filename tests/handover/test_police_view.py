@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 
 from herbert import clock
+from herbert.dates import human_date
 from herbert.extensions import db
 from herbert.handover import police_view
 from herbert.models import User
@@ -113,6 +114,6 @@ def test_tel_links_keep_digits_and_a_leading_plus(typed, href):
 
 
 def test_human_dates():
-    assert police_view.human_date("2026-10-20") == "20 October 2026"
-    assert police_view.human_date("2026-10-20T09:00") == "20 October 2026"
-    assert police_view.human_date("") == "" and police_view.human_date("not a date") == "not a date"
+    assert human_date("2026-10-20") == "20 October 2026"
+    assert human_date("2026-10-20T09:00") == "20 October 2026"
+    assert human_date("") == "" and human_date("not a date") == "not a date"
