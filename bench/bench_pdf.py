@@ -1,7 +1,7 @@
 """Police PDF benchmark (issue 5): a fully filled form with 3 photos.
 
-Prints: median render time through herbert.pdf's worker (target <= 1.5 s), the same final HTML rendered
-by WeasyPrint directly in this process (herbert.pdf.render_in_process: same options, same data:-only
+Prints: median render time through the renderer's worker (target <= 1.5 s), the same final HTML rendered
+by WeasyPrint directly in this process (renderer.render_in_process: same options, same data:-only
 fetcher, no worker) and the ratio of the two medians (target <= 1.15), the PDF size (target <= 2 MB),
 and peak memory of a render (the worker's peak resident set, and the Python heap peak of one in-process
 render). The two paths are timed alternately in one run so machine load affects both alike.
@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from herbert import create_app, pdf  # noqa: E402
+from herbert import create_app  # noqa: E402
+from herbert.documents import police_form, renderer  # noqa: E402
 from herbert.photos import clean_photo  # noqa: E402
-from herbert.records import documents  # noqa: E402
 from tests.pdf_helpers import full_document, image_xobjects, reader, sample_jpeg  # noqa: E402
 
 
@@ -68,31 +68,31 @@ def main() -> None:
         build_times = []
         for _ in range(5):
             started = time.perf_counter()
-            html = documents.police_pdf_html(document, photos, meta=meta)
+            html = police_form.police_pdf_html(document, photos, meta=meta)
             build_times.append(time.perf_counter() - started)
-        title = documents.police_pdf_title(meta)
+        title = police_form.police_pdf_title(meta)
 
     # Warm both paths (the worker's first render pays its start-up; so does WeasyPrint's first in-process use).
-    output = pdf.render_pdf(html, title=title)
-    pdf.render_in_process(html, title=title)
+    output = renderer.render_pdf(html, title=title)
+    renderer.render_in_process(html, title=title)
 
     worker_times, direct_times, direct_cpu = [], [], []
-    worker_pids = pdf.render_pool().worker_pids()
+    worker_pids = renderer.render_pool().worker_pids()
     worker_cpu_before = sum(cpu_seconds(pid) for pid in worker_pids)
     for _ in range(args.runs):
         started = time.perf_counter()
-        output = pdf.render_pdf(html, title=title)
+        output = renderer.render_pdf(html, title=title)
         worker_times.append(time.perf_counter() - started)
         started, cpu_started = time.perf_counter(), time.process_time()
-        pdf.render_in_process(html, title=title)
+        renderer.render_in_process(html, title=title)
         direct_times.append(time.perf_counter() - started)
         direct_cpu.append(time.process_time() - cpu_started)
 
-    worker_pids = pdf.render_pool().worker_pids()
+    worker_pids = renderer.render_pool().worker_pids()
     worker_cpu = (sum(cpu_seconds(pid) for pid in worker_pids) - worker_cpu_before) / args.runs
     worker_peak = max((peak_rss_kib(pid) for pid in worker_pids), default=0)
     tracemalloc.start()
-    pdf.render_in_process(html, title=title)
+    renderer.render_in_process(html, title=title)
     _current, heap_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
@@ -118,7 +118,7 @@ def main() -> None:
     print(f"  PDF size:                             {len(output) / 1024 / 1024:.2f} MB  (target <= 2 MB)")
     print(f"  peak memory, worker process (VmHWM):  {worker_peak / 1024:.0f} MiB resident")
     print(f"  peak Python heap of one render:       {heap_peak / 1024 / 1024:.0f} MiB (tracemalloc, in-process)")
-    pdf.render_pool().close()
+    renderer.render_pool().close()
 
 
 if __name__ == "__main__":

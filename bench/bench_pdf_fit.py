@@ -1,3 +1,4 @@
+
 """Fitting page 1 of the police PDF: what the fit levels cost, as ratios against one plain layout of the
 same HTML in the same process (herbert.pdf.fitted_layout vs a single WeasyPrint layout).
 
@@ -10,10 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from herbert.documents import police_form, printable, renderer
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from herbert import pdf  # noqa: E402
-from herbert.records import documents  # noqa: E402
 from tests.pdf_helpers import make_render_app, sample_jpeg  # noqa: E402
 from tests.pdf_maximal import maximal_document, maximal_report  # noqa: E402
 from tests.questions.sample import EXPECTED  # noqa: E402
@@ -31,15 +32,15 @@ def main() -> None:
     }
     with app.test_request_context():
         for name, (document, report) in cases.items():
-            html = documents.police_pdf_html(document, photos, meta={"version": 3}, missing_report=report)
+            html = police_form.police_pdf_html(document, photos, meta={"version": 3}, missing_report=report)
             fitted, plain, level, pages = [], [], 0, 0
             for _ in range(RUNS):  # alternate, so load changes hit both alike
                 started = time.perf_counter()
-                laid_out, level = pdf.fitted_layout(html, documents.FIT_LEVELS)
+                laid_out, level = renderer.fitted_layout(html, printable.FIT_LEVELS)
                 fitted.append(time.perf_counter() - started)
                 pages = len(laid_out.pages)
                 started = time.perf_counter()
-                pdf._layout(html)
+                renderer._layout(html)
                 plain.append(time.perf_counter() - started)
             ratio = statistics.median(fitted) / statistics.median(plain)
             print(

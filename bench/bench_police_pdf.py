@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from herbert import create_app  # noqa: E402
 from herbert.extensions import db  # noqa: E402
-from herbert.handover import kept_pdfs, shares, snapshot  # noqa: E402
+from herbert.handover import share_pdfs, shares, snapshot  # noqa: E402
 from herbert.models import Person, Share, User  # noqa: E402
 from herbert.photos import clean_photo  # noqa: E402
 from herbert.records import store  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> None:
         store.publish(person, user.id, store.load_draft(person), None)
         issued = shares.create_share(person, user.id, snapshot.build_snapshot(person, "v1"), 72, "v1")
         started = time.perf_counter()
-        kept_pdfs.keep_share_pdf(issued.share.id)  # what the background job does once, when the share is made
+        share_pdfs.keep_share_pdf(issued.share.id)  # what the background job does once, when the share is made
         kept_render = time.perf_counter() - started
         share_id, reference, code = issued.share.id, issued.display_reference, issued.display_code
 

@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from flask import render_template  # noqa: E402
 
-from herbert import create_app, pdf  # noqa: E402
-from herbert.records import documents  # noqa: E402
+from herbert import create_app  # noqa: E402
+from herbert.documents import grab_sheet, police_form, renderer  # noqa: E402
 from herbert.search_aid import geocode  # noqa: E402
 from herbert.search_aid.aid import build_search_aid  # noqa: E402
 from herbert.search_aid.places import postcodes_in  # noqa: E402
@@ -90,7 +90,9 @@ def main() -> None:
 
     figures: dict[str, float] = {}
     with app.test_request_context():
-        figures["grab sheet (baseline)"], _ = timed(lambda: documents.grab_sheet(document, [], date.today()), args.runs)
+        figures["grab sheet (baseline)"], _ = timed(
+            lambda: grab_sheet.grab_sheet(document, [], date.today()), args.runs
+        )
         cold_runs = max(3, args.runs // 5)
         figures["geocode cold (area cache emptied)"], points = timed(geocode_cold, cold_runs)
         figures["geocode warm (areas unpacked)"], _ = timed(geocode_all, args.runs)
@@ -103,14 +105,14 @@ def main() -> None:
             args.runs,
         )
         if args.pdf_runs:
-            with_aid = documents.police_pdf_html(document, [], meta={"version": 1}, missing_report=report)
-            with mock.patch.object(documents, "build_search_aid", lambda *a, **k: None):
-                without = documents.police_pdf_html(document, [], meta={"version": 1}, missing_report=report)
+            with_aid = police_form.police_pdf_html(document, [], meta={"version": 1}, missing_report=report)
+            with mock.patch.object(police_form, "build_search_aid", lambda *a, **k: None):
+                without = police_form.police_pdf_html(document, [], meta={"version": 1}, missing_report=report)
             pdf_cpu = {"without": [], "with": []}
             for _ in range(args.pdf_runs):  # alternated, so load changes hit both alike; CPU time, not wall
                 for name, html_text in (("without", without), ("with", with_aid)):
                     start = time.process_time()
-                    pdf.render_in_process(html_text, title="bench")
+                    renderer.render_in_process(html_text, title="bench")
                     pdf_cpu[name].append(time.process_time() - start)
             figures["police PDF without the search-aid page (CPU)"] = statistics.median(pdf_cpu["without"])
             figures["police PDF with the search-aid page (CPU)"] = statistics.median(pdf_cpu["with"])

@@ -91,11 +91,12 @@ def register_blueprints(app: Flask) -> None:
     from herbert.auth import account
     from herbert.auth import views as auth_views
     from herbert.care import views as care_views
+    from herbert.documents import views as document_views
     from herbert.handover import police
     from herbert.handover import views as handover_views
     from herbert.mail import account_views as mail_account_views
     from herbert.questions import views as question_views
-    from herbert.records import documents, photo_views
+    from herbert.records import photo_views
     from herbert.records import views as record_views
     from herbert.search_aid import views as search_aid_views
 
@@ -106,7 +107,7 @@ def register_blueprints(app: Flask) -> None:
         record_views,
         question_views,
         photo_views,
-        documents,
+        document_views,
         handover_views,
         police,
         mail_account_views,

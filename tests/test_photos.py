@@ -196,7 +196,7 @@ def test_months_are_calendar_months_clamped_to_the_month_end():
 
 def test_truncated_photos_stay_refused_after_weasyprint_is_imported(monkeypatch):
     """Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES to True (as done here, since only
-    herbert/pdf.py may import WeasyPrint); our refusal of truncated files must not depend on that flag."""
+    the renderer may import WeasyPrint); our refusal of truncated files must not depend on that flag."""
     from PIL import ImageFile
 
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)

@@ -8,14 +8,15 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from herbert.audit import record_event, verify_chain
+from herbert.documents.police_form import handover_meta, render_police_pdf
+from herbert.documents.renderer import PdfError
 from herbert.extensions import db
-from herbert.handover import export, police_pdf, schema, snapshot
+from herbert.handover import export, schema, snapshot
 from herbert.handover.importer import import_package
 from herbert.handover.share_messages import footer_line
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
 from herbert.links import police_address
 from herbert.models import Person, User
-from herbert.pdf import PdfError
 
 audit_cli = AppGroup("audit", help="Check the audit trail.")
 
@@ -47,10 +48,10 @@ def export_command(person_id: str, outfile: Path) -> None:
     content = export.content_for_person(person)
     source = snapshot.default_source(person)
     try:
-        pdf = police_pdf.render(
+        pdf = render_police_pdf(
             snapshot.load_source(person, source),
             content.pdf_photos(),
-            version_label=source,
+            meta=handover_meta(snapshot.source_label(source)),
             missing_report=content.missing_report,
         )
     except PdfError:

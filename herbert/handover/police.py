@@ -22,7 +22,7 @@ from herbert.auth.limits import police_reference_limits, share_code_limits, shar
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
 from herbert.dates import human_date, uk_now
-from herbert.handover import export, kept_pdfs, missing, police_view, share_messages, shares, view_rows
+from herbert.handover import export, missing, police_view, share_messages, share_pdfs, shares, view_rows
 from herbert.handover.clients import describe_client
 from herbert.handover.forms import AccessCodeForm, ButtonForm, PoliceEntryForm
 from herbert.handover.shares import CodeCheck, ShareState
@@ -257,7 +257,7 @@ def pdf(reference: str):
     share, _stop = _share_with_access(reference)  # the kept PDF needs no snapshot opened
     if share is None:
         abort(404)
-    document = kept_pdfs.share_pdf(share)  # kept when the share was made: no render while police wait
+    document = share_pdfs.share_pdf(share)  # kept when the share was made: no render while police wait
     if document is None:
         abort(503)
     record_event("share.pdf", person_id=share.person_id, detail=f"share {share.id}")
@@ -269,7 +269,7 @@ def pdf(reference: str):
 def export_package(reference: str):
     share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)
-    document = kept_pdfs.share_pdf(share)  # the package still goes out without a PDF if rendering fails
+    document = share_pdfs.share_pdf(share)  # the package still goes out without a PDF if rendering fails
     record_event("share.export", person_id=share.person_id, detail=f"share {share.id}")
     return send_file(
         io.BytesIO(export.build_package(content, document, _police_line(share))),

@@ -4,7 +4,7 @@ The officer at the door, on a phone, needs the person before the form: who they 
 answer to, the main photo, age), since when they are missing, the medicines that cannot wait, where to
 look first, how to approach them and whom to call. This module picks those answers out of the snapshot's
 document (by question name, through the question registry's display values) into plain values; the
-template only lays them out. The PDF's page 1 (herbert.records.documents) makes the same choices for
+template only lays them out. The PDF's page 1 (herbert.documents.grab_sheet) makes the same choices for
 paper; this one keeps whole answers (a screen scrolls) and makes phone numbers tappable.
 """
 

@@ -31,6 +31,11 @@ def default_source(person: Person) -> str:
     return f"v{revisions[0]['number']}" if revisions else "draft"
 
 
+def source_label(source: str) -> str:
+    """How a PDF names what it was made from: "Version 3", or the draft."""
+    return f"Version {source[1:]}" if source.startswith("v") else "Draft (not yet published)"
+
+
 def load_source(person: Person, source: str) -> dict[str, Any]:
     if source.startswith("v") and source[1:].isdigit():
         return store.load_revision(person, int(source[1:]))
@@ -63,7 +68,7 @@ def build_snapshot(person: Person, source: str) -> dict[str, Any]:
 
 
 def snapshot_photos(snapshot: dict[str, Any]) -> list[tuple[dict[str, Any], bytes]]:
-    """(details, JPEG bytes) pairs, the shape herbert.pdf takes."""
+    """(details, JPEG bytes) pairs, the shape the police PDF takes."""
     return [
         ({key: photo[key] for key in ("kind", "taken_on", "caption", "primary")}, base64.b64decode(photo["jpeg"]))
         for photo in snapshot.get("photos", [])

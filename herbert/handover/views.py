@@ -25,14 +25,15 @@ from herbert.auth.limits import (
     pdf_limits,
 )
 from herbert.dates import clock_text, display_time, parse_local, uk_now, uk_time
+from herbert.documents.police_form import handover_meta, render_police_pdf
+from herbert.documents.renderer import POLICE, PdfError
 from herbert.extensions import db
 from herbert.handover import (
     export,
     form_facts,
-    kept_pdfs,
     missing,
-    police_pdf,
     share_messages,
+    share_pdfs,
     shares,
     snapshot,
     stepup,
@@ -55,7 +56,6 @@ from herbert.handover.importer import import_package
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
 from herbert.links import police_address, public_url_for
 from herbert.models import MissingReport, Person
-from herbert.pdf import POLICE, PdfError
 from herbert.records import store
 from herbert.search_aid.views import points_after_save
 from herbert.security_headers import GEOLOCATION_ALLOWED
@@ -94,7 +94,7 @@ def _save(person: Person, answers: dict[str, Any]) -> MissingReport:
     if shares.refresh_missing_report(person, missing.load_report(person, report)):
         for share in shares.shares_of(person):
             if shares.state_of(share) is shares.ShareState.ACTIVE:
-                kept_pdfs.keep_share_pdf_soon(share)
+                share_pdfs.keep_share_pdf_soon(share)
     record_event("missing.report" if opened else "missing.edit", person_id=person.id, detail=f"report {report.id}")
     points_after_save(person)  # the last-seen point for the search aid, sealed
     return report
@@ -339,10 +339,10 @@ def missing_pdf(person_id: str):
         for p in store.list_photos(person)
     ]
     try:
-        pdf = police_pdf.render(
+        pdf = render_police_pdf(
             snapshot.load_source(person, source),
             photos,
-            version_label=_source_label(source),
+            meta=handover_meta(snapshot.source_label(source)),
             missing_report=missing.load_report(person, report_row) if report_row else None,
             lane=POLICE,  # the carer is handing this to police now: it must not queue behind drafts
         )
@@ -352,10 +352,6 @@ def missing_pdf(person_id: str):
     return send_file(
         io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False, download_name="herbert-protocol.pdf"
     )
-
-
-def _source_label(source: str) -> str:
-    return f"Version {source[1:]}" if source.startswith("v") else "Draft (not yet published)"
 
 
 # --- shares ---------------------------------------------------------------------------------------
@@ -383,7 +379,7 @@ def create_share(person_id: str):
     source = form.source.data or snapshot.default_source(person)
     issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
     record_event("share.create", person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
-    kept_pdfs.keep_share_pdf_soon(issued.share)  # ready before police ask for it
+    share_pdfs.keep_share_pdf_soon(issued.share)  # ready before police ask for it
     link = public_url_for("police.open_share", token=issued.token)
     qr = segno.make(link, error="m")
     address = police_address()
@@ -440,10 +436,10 @@ def export_record(person_id: str):
         content = export.content_for_person(person)
         try:
             source = snapshot.default_source(person)
-            pdf = police_pdf.render(
+            pdf = render_police_pdf(
                 snapshot.load_source(person, source),
                 content.pdf_photos(),
-                version_label=_source_label(source),
+                meta=handover_meta(snapshot.source_label(source)),
                 missing_report=content.missing_report,
             )
         except PdfError:

@@ -77,7 +77,7 @@ def build_search_aid(
     text_filter: Callable[[Any], str] | None = None,
 ) -> SearchAid | None:
     """None when neither the last-seen place nor the home has a point: there is nothing to measure from.
-    `text_filter` cleans every form text first (the PDF passes herbert.records.documents.printable)."""
+    `text_filter` cleans every form text first (the PDF passes herbert.documents.printable.printable)."""
     document = registry.prune_document(dict(document or {}))
     report = dict(report or {})
     places = form_places(document, report)

@@ -1,3 +1,4 @@
+
 """PDFs never queue: a render that cannot start soon gets the "try again" page; police PDFs have their own
 worker; PDF, export and import requests are rate limited per account (real WeasyPrint workers)."""
 
@@ -6,7 +7,7 @@ import time
 
 import pytest
 
-from herbert import pdf
+from herbert.documents import renderer
 from tests.handover.journey import create_share, police_open, report_missing, text_of
 
 SLOW = f"<style>p {{ overflow-wrap: anywhere }}</style><p>{'x' * 100_000}</p>"  # minutes to lay out
@@ -15,21 +16,21 @@ SLOW = f"<style>p {{ overflow-wrap: anywhere }}</style><p>{'x' * 100_000}</p>"  
 @pytest.fixture
 def small_pool(monkeypatch):
     """One shared and one police worker, so one slow render fills the carers' lane."""
-    pool = pdf.RenderPool(size=1, reserved=1)
-    monkeypatch.setattr(pdf, "_pool", pool)
+    pool = renderer.RenderPool(size=1, reserved=1)
+    monkeypatch.setattr(renderer, "_pool", pool)
     yield pool
     pool.close()
 
 
-def fill_carer_lane(pool: pdf.RenderPool, seconds: float) -> threading.Thread:
+def fill_carer_lane(pool: renderer.RenderPool, seconds: float) -> threading.Thread:
     thread = threading.Thread(
-        target=lambda: pytest.raises(pdf.PdfTimeout, pool.render, SLOW, "slow", "en-GB", seconds, wait=5)
+        target=lambda: pytest.raises(renderer.PdfTimeout, pool.render, SLOW, "slow", "en-GB", seconds, wait=5)
     )
     thread.start()
     deadline = time.monotonic() + 10
-    while pool._busy[pdf.SHARED] == 0 and time.monotonic() < deadline:
+    while pool._busy[renderer.SHARED] == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert pool._busy[pdf.SHARED] == 1
+    assert pool._busy[renderer.SHARED] == 1
     return thread
 
 

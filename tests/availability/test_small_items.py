@@ -1,3 +1,4 @@
+
 """Issue 15 point 9: the smaller items."""
 
 import io
@@ -7,7 +8,7 @@ from pathlib import Path
 import pypdf
 from bs4 import BeautifulSoup
 
-from herbert import pdf
+from herbert.documents import renderer
 from tests.handover.journey import create_share, report_missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def test_the_pdf_keeps_only_safe_links_and_names_no_producer_version():
         ' <a href="data:text/html,x">d</a> <a href="file:///etc/passwd">e</a> <a href="https://police.uk">f</a>'
         ' <a href="tel:999">g</a> <a href="#top" id="top">h</a></p>'
     )
-    document = pdf.render_pdf(html, title="links")
+    document = renderer.render_pdf(html, title="links")
     reader = pypdf.PdfReader(io.BytesIO(document))
     targets = []
     for annotation in reader.pages[0].get("/Annots") or []:
@@ -60,8 +61,8 @@ def test_the_pdf_keeps_only_safe_links_and_names_no_producer_version():
     print(f"\nlinks kept: {targets}; producer {reader.metadata.producer!r}")
     assert sorted(t for t in targets if t != "internal") == ["https://police.uk", "tel:999"]
     assert not any("script" in str(t).lower() for t in targets)
-    assert reader.metadata.producer == pdf.PRODUCER
-    assert reader.xmp_metadata.pdf_producer == pdf.PRODUCER
+    assert reader.metadata.producer == renderer.PRODUCER
+    assert reader.xmp_metadata.pdf_producer == renderer.PRODUCER
     assert b"WeasyPrint" not in document
 
 

@@ -14,7 +14,7 @@ Safety (security.md B8):
 - WeasyPrint's own log messages can quote document content, so the worker silences them; our log
   lines name the event and the size of the input only.
 
-tests/test_pdf_safety.py fails if any other module imports or calls WeasyPrint.
+tests/documents/test_pdf_safety.py fails if any other module imports or calls WeasyPrint.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ DEFAULT_POLICE_QUEUE_SECONDS = 10.0  # police wait longer: their reserved worker
 CARER, POLICE = "carer", "police"  # the two lanes a render can ask for
 SHARED, RESERVED = "shared", "reserved"  # the two kinds of worker capacity
 RENDERS_PER_WORKER = 200  # recycle a worker now and then so one large render's memory is given back
-PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)  # so `python -m herbert.pdf` finds the package
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # so `python -m herbert.documents.renderer` finds the package
 PDF_VARIANT = "pdf/ua-1"  # tagged PDF with a structure tree, /MarkInfo, /Lang and a displayed title
 PRODUCER = "Herbert Protocol form"  # in place of "WeasyPrint <version>" (no version banners)
 LINK_SCHEMES = ("http:", "https:", "mailto:", "tel:", "sms:")
@@ -228,7 +228,7 @@ class _Worker:
         try:
             # Our own module with fixed arguments and no shell.
             self.process = subprocess.Popen(  # noqa: S603  # nosec B603
-                [sys.executable, "-m", "herbert.pdf", str(to_child_r), str(from_child_w)],
+                [sys.executable, "-m", "herbert.documents.renderer", str(to_child_r), str(from_child_w)],
                 pass_fds=(to_child_r, from_child_w),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -485,31 +485,5 @@ def render_pdf(
     return pdf
 
 
-# --- the two documents, for callers that only know herbert.pdf -------------------------------------
-
-
-def render_police_pdf(
-    document: dict[str, Any],
-    photos: list[tuple[dict[str, Any], bytes]],
-    *,
-    meta: dict[str, Any],
-    missing_report: dict[str, Any] | None = None,
-    lane: str = CARER,
-) -> bytes:
-    """The police PDF (built in herbert.records.documents from the question registry); needs an app context."""
-    from herbert.records import documents
-
-    return documents.render_police_pdf(document, photos, meta=meta, missing_report=missing_report, lane=lane)
-
-
-def render_appeal_poster(
-    document: dict[str, Any], primary_photo: tuple[dict[str, Any], bytes] | None, meta: dict[str, Any] | None = None
-) -> bytes:
-    """The public appeal poster; raises herbert.records.documents.PosterNotAllowed without publicity consent."""
-    from herbert.records import documents
-
-    return documents.render_appeal_poster(document, primary_photo, meta)
-
-
-if __name__ == "__main__":  # the worker process: python -m herbert.pdf READ_FD WRITE_FD
+if __name__ == "__main__":  # the worker process: python -m herbert.documents.renderer READ_FD WRITE_FD
     _worker_main(int(sys.argv[1]), int(sys.argv[2]))

@@ -1,4 +1,5 @@
-"""B8 and B16 for the renderer itself: herbert.pdf.render_pdf fetches nothing but data: URIs, embeds no
+
+"""B8 and B16 for the renderer itself: herbert.documents.renderer.render_pdf fetches nothing but data: URIs, embeds no
 files, writes a tagged PDF with a title and language, and a render that runs too long is killed.
 
 These feed raw, unescaped hostile HTML straight to the renderer: the templates escape user text, but
@@ -8,55 +9,23 @@ the renderer must be safe even if they did not.
 import ast
 import base64
 import io
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pypdf
 import pytest
 
-from herbert import pdf
+from herbert.documents import renderer
 from tests.pdf_helpers import embedded_files, pdf_text
+from tests.support.http_servers import CountingServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TINY_PNG = base64.b64encode(
     bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
         "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
     )
 ).decode()
-
-
-class CountingServer:
-    """An HTTP server on 127.0.0.1 that counts every request made to it (the test wants 0)."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                outer.requests.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "text/css")
-                self.end_headers()
-                self.wfile.write(b"body { background: red }")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> "CountingServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -114,7 +83,7 @@ li {{ list-style-image: url("{server_url}/bullet.png"); }}
 
 
 def test_hostile_html_fetches_nothing_and_embeds_nothing(server: CountingServer, canary: Path):
-    document = pdf.render_pdf(hostile_html(server.url, canary), title="Hostile", timeout=60)
+    document = renderer.render_pdf(hostile_html(server.url, canary), title="Hostile", timeout=60)
 
     time.sleep(0.2)  # let any stray request land before counting
     assert server.requests == []
@@ -128,7 +97,7 @@ def test_hostile_html_fetches_nothing_and_embeds_nothing(server: CountingServer,
 
 
 def test_the_fetcher_refuses_everything_but_data_uris():
-    fetcher = pdf._data_only_fetcher()
+    fetcher = renderer._data_only_fetcher()
     for url in (
         "file:///etc/passwd",
         "http://127.0.0.1/",
@@ -139,7 +108,7 @@ def test_the_fetcher_refuses_everything_but_data_uris():
         "/etc/passwd",
         "javascript:alert(1)",
     ):
-        with pytest.raises(pdf.FetchRefused):
+        with pytest.raises(renderer.FetchRefused):
             fetcher.fetch(url)
     response = fetcher.fetch("data:text/plain,ok")
     assert response.read() == b"ok"
@@ -147,7 +116,7 @@ def test_the_fetcher_refuses_everything_but_data_uris():
 
 def test_the_pdf_is_tagged_with_title_and_language():
     html = '<html lang="fr"><head><title>ignored</title></head><body><h1>Heading</h1><p>Text</p></body></html>'
-    document = pdf.render_pdf(html, title="The real title", lang="en-GB")
+    document = renderer.render_pdf(html, title="The real title", lang="en-GB")
     reader = pypdf.PdfReader(io.BytesIO(document))
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root
@@ -159,43 +128,43 @@ def test_the_pdf_is_tagged_with_title_and_language():
 
 
 def test_a_render_past_the_time_limit_is_killed_and_the_worker_replaced(caplog: pytest.LogCaptureFixture):
-    pool = pdf.render_pool()
-    pdf.render_pdf("<p>warm</p>", title="warm")
+    pool = renderer.render_pool()
+    renderer.render_pdf("<p>warm</p>", title="warm")
     before = set(pool.worker_pids())
     replaced = pool.replaced
     # An unbreakable 100,000-character word with overflow-wrap: anywhere takes WeasyPrint minutes.
     pathological = f"<style>p {{ overflow-wrap: anywhere }}</style><p>{'x' * 100_000}</p>"
 
     started = time.perf_counter()
-    with pytest.raises(pdf.PdfTimeout):
-        pdf.render_pdf(pathological, title="slow", timeout=1)
+    with pytest.raises(renderer.PdfTimeout):
+        renderer.render_pdf(pathological, title="slow", timeout=1)
     assert time.perf_counter() - started < 5
     assert pool.replaced == replaced + 1
-    logged = [record.getMessage() for record in caplog.records if record.name == "herbert.pdf"]
+    logged = [record.getMessage() for record in caplog.records if record.name == "herbert.documents.renderer"]
     assert any("timed out" in message for message in logged)
     assert not any("xxxxxxxx" in message for message in logged)  # the event, never the document's text
 
     # The next render works, in a different worker process.
-    assert pypdf.PdfReader(io.BytesIO(pdf.render_pdf("<p>after</p>", title="after"))).pages
+    assert pypdf.PdfReader(io.BytesIO(renderer.render_pdf("<p>after</p>", title="after"))).pages
     assert not (set(pool.worker_pids()) & before) or len(before) > 1
 
 
 def test_a_render_error_is_reported_without_the_documents_text(caplog: pytest.LogCaptureFixture):
-    with pytest.raises(pdf.PdfError) as error:
-        pdf.render_pdf("<p>fine</p>", title="x", lang="\ud800")  # a lone surrogate cannot be encoded
+    with pytest.raises(renderer.PdfError) as error:
+        renderer.render_pdf("<p>fine</p>", title="x", lang="\ud800")  # a lone surrogate cannot be encoded
     assert "\ud800" not in str(error.value)
 
 
 def test_the_timeout_comes_from_the_app_config(app):
     app.config["PDF_TIMEOUT_SECONDS"] = 0.5
-    with app.app_context(), pytest.raises(pdf.PdfTimeout):
-        pdf.render_pdf(f"<style>p {{ overflow-wrap: anywhere }}</style><p>{'y' * 100_000}</p>", title="slow")
+    with app.app_context(), pytest.raises(renderer.PdfTimeout):
+        renderer.render_pdf(f"<style>p {{ overflow-wrap: anywhere }}</style><p>{'y' * 100_000}</p>", title="slow")
 
 
 # --- B16: nothing else may call WeasyPrint -----------------------------------------------------------
 
 SCANNED = ("herbert", "tests", "bench", "scripts")
-ALLOWED = {ROOT / "herbert" / "pdf.py"}
+ALLOWED = {ROOT / "herbert" / "documents" / "renderer.py"}
 
 
 def weasyprint_uses(path: Path) -> list[str]:
@@ -220,7 +189,7 @@ def weasyprint_uses(path: Path) -> list[str]:
     return found
 
 
-def test_only_herbert_pdf_imports_or_calls_weasyprint():
+def test_only_the_renderer_imports_or_calls_weasyprint():
     offenders = {}
     for folder in SCANNED:
         for path in sorted((ROOT / folder).rglob("*.py")):
@@ -235,4 +204,4 @@ def test_the_scan_would_catch_a_direct_call(tmp_path: Path):
     sneaky = tmp_path / "sneaky.py"
     sneaky.write_text("import importlib\nfrom weasyprint import HTML\nimportlib.import_module('weasyprint')\n")
     assert len(weasyprint_uses(sneaky)) == 2
-    assert weasyprint_uses(ROOT / "herbert" / "pdf.py")  # the one allowed module really is the one using it
+    assert weasyprint_uses(ROOT / "herbert" / "documents" / "renderer.py")  # the allowed one uses it

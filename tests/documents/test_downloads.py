@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from herbert import pdf
+from herbert.documents import renderer
 from herbert.extensions import db
 from herbert.models import AuditEvent, User
 from herbert.records import store
@@ -123,10 +123,10 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, auth, person_id):
 
 def test_a_render_that_times_out_shows_a_clear_error(client, app, person_id, client_request):
     app.config["PDF_TIMEOUT_SECONDS"] = 0.001
-    replaced = pdf.render_pool().replaced
+    replaced = renderer.render_pool().replaced
     page = client_request.get(f"/people/{person_id}/pdf/version/1", expected_status=503)
     assert "Making the PDF took too long" in page.get_text()
-    assert pdf.render_pool().replaced == replaced + 1
+    assert renderer.render_pool().replaced == replaced + 1
     assert audit_details(app, person_id) == []
     app.config["PDF_TIMEOUT_SECONDS"] = 20
     assert client.get(f"/people/{person_id}/pdf/version/1").status_code == 200

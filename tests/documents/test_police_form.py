@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from PIL import Image
 
+from herbert.documents import grab_sheet, police_form, poster, printable
 from herbert.questions import registry
-from herbert.records import documents
 from tests.pdf_helpers import (
     embedded_files,
     full_document,
@@ -55,28 +55,28 @@ def photos():
 
 @pytest.fixture
 def police_pdf(ctx, photos) -> bytes:
-    return documents.render_police_pdf(full_document(), photos, meta=META)
+    return police_form.render_police_pdf(full_document(), photos, meta=META)
 
 
 def test_every_grab_sheet_question_exists_in_the_registry():
-    for slug, names in documents.GRAB_SHEET.items():
+    for slug, names in grab_sheet.GRAB_SHEET.items():
         for name in names:
-            documents.question(slug, name)  # KeyError if a question was renamed or removed
-    for slug, name in documents.POSTER_QUESTIONS:
-        documents.question(slug, name)
+            printable.question(slug, name)  # KeyError if a question was renamed or removed
+    for slug, name in poster.POSTER_QUESTIONS:
+        printable.question(slug, name)
 
 
 def test_the_grab_sheet_reads_only_the_questions_it_declares(monkeypatch):
     read = set()
-    real = documents.question
+    real = printable.question
 
     def recording(slug, name):
         read.add((slug, name))
         return real(slug, name)
 
-    monkeypatch.setattr(documents, "question", recording)
-    documents.grab_sheet(registry.prune_document(full_document()), [], date(2026, 11, 26))
-    declared = {(slug, name) for slug, names in documents.GRAB_SHEET.items() for name in names}
+    monkeypatch.setattr(grab_sheet, "question", recording)
+    grab_sheet.grab_sheet(registry.prune_document(full_document()), [], date(2026, 11, 26))
+    declared = {(slug, name) for slug, names in grab_sheet.GRAB_SHEET.items() for name in names}
     assert read and read <= declared, read - declared
 
 
@@ -147,7 +147,7 @@ def test_sections_in_form_order_and_unanswered_sections_listed_once(ctx, photos)
     document = full_document()
     del document["routines-and-interests"]
     del document["contacts"]
-    text = squash(pdf_text(documents.render_police_pdf(document, photos, meta=META), raw=True))
+    text = squash(pdf_text(police_form.render_police_pdf(document, photos, meta=META), raw=True))
     body, _, not_answered = text.partition("Not answered:")
     headings = [f"{section.letter}. {section.title}" for section in registry.SECTIONS]
     printed = [heading for heading in headings if heading in body]
@@ -164,7 +164,7 @@ def test_a_new_question_appears_without_editing_a_template(ctx, photos, monkeypa
     monkeypatch.setattr(page, "questions", (*page.questions, extra))
     document = full_document()
     document["routines-and-interests"]["favourite_song"] = "Moon River"
-    text = squash(pdf_text(documents.render_police_pdf(document, photos, meta=META)))
+    text = squash(pdf_text(police_form.render_police_pdf(document, photos, meta=META)))
     assert "Favourite song Moon River" in text
 
 
@@ -181,7 +181,7 @@ def test_photos_are_embedded_with_kind_and_date_and_no_exif(ctx):
         ({"kind": "clothing_item", "taken_on": None}, sample_jpeg(seed=6)),
     ]
     assert b"CanaryCameraMaker" in photos[0][1]
-    document = documents.render_police_pdf(full_document(), photos, meta=META)
+    document = police_form.render_police_pdf(full_document(), photos, meta=META)
     images = image_xobjects(reader(document))
     assert len(images) == 3  # the primary photo on page 1 and in section C is one image
     for image in images:
@@ -198,7 +198,7 @@ def test_photos_are_embedded_with_kind_and_date_and_no_exif(ctx):
 def test_something_that_is_not_a_jpeg_is_left_out(ctx):
     png = io.BytesIO()
     Image.new("RGB", (10, 10)).save(png, format="PNG")
-    document = documents.render_police_pdf(full_document(), [({"kind": "other"}, png.getvalue())], meta=META)
+    document = police_form.render_police_pdf(full_document(), [({"kind": "other"}, png.getvalue())], meta=META)
     assert image_xobjects(reader(document)) == []
     assert "No photo" in page_texts(document)[0]
 
@@ -218,7 +218,7 @@ def test_header_on_every_page(police_pdf: bytes):
 
 
 def test_the_draft_says_draft_on_every_page(ctx, photos):
-    document = documents.render_police_pdf(full_document(), photos, meta={"version": None, "draft": True})
+    document = police_form.render_police_pdf(full_document(), photos, meta={"version": None, "draft": True})
     pages = page_texts(document)
     assert "DRAFT – this is not a published version of the form" in squash(pages[0])
     for page in pages:
@@ -245,7 +245,7 @@ def test_the_missing_now_report_goes_at_the_very_top(ctx, photos):
         "mood": "Agitated",
         "police_reference": "REF-4411",
     }
-    document = documents.render_police_pdf(full_document(), photos, meta=META, missing_report=report)
+    document = police_form.render_police_pdf(full_document(), photos, meta=META, missing_report=report)
     page_one = squash(page_texts(document)[0])
     assert page_one.startswith("CONFIDENTIAL") or "MISSING NOW" in page_one
     top = page_one.index("MISSING NOW")
@@ -289,8 +289,8 @@ def _strings(value):
 
 def test_the_poster_has_no_address_medical_or_contact_details(ctx, photos):
     document = full_document()
-    poster = documents.render_appeal_poster(document, photos[0], META)
-    text = squash(pdf_text(poster))
+    appeal = poster.render_appeal_poster(document, photos[0], META)
+    text = squash(pdf_text(appeal))
     assert "MISSING" in text and "call 999" in text
     assert "Answer M001" in text  # name
     assert re.search(r"Aged \d+", text)
@@ -305,28 +305,28 @@ def test_the_poster_has_no_address_medical_or_contact_details(ctx, photos):
             assert squash(value) not in text, (slug, value)
     for word in ("CONFIDENTIAL", "Medic", "Address", "Postcode", "phone", "Next of kin", "Diagnosis"):
         assert word.lower() not in text.lower(), word
-    assert len(image_xobjects(reader(poster))) == 1
-    assert embedded_files(reader(poster)) == []
+    assert len(image_xobjects(reader(appeal))) == 1
+    assert embedded_files(reader(appeal)) == []
 
 
 def test_no_poster_without_publicity_consent(ctx, photos):
     document = full_document()
     document["consent-and-review"]["publicity_consent"] = "no"
-    with pytest.raises(documents.PosterNotAllowed):
-        documents.render_appeal_poster(document, photos[0], META)
+    with pytest.raises(poster.PosterNotAllowed):
+        poster.render_appeal_poster(document, photos[0], META)
     del document["consent-and-review"]["publicity_consent"]
-    with pytest.raises(documents.PosterNotAllowed):
-        documents.render_appeal_poster(document, photos[0], META)
+    with pytest.raises(poster.PosterNotAllowed):
+        poster.render_appeal_poster(document, photos[0], META)
 
 
 # --- printable text -----------------------------------------------------------------------------------
 
 
 def test_printable_drops_bidi_overrides_and_controls_but_keeps_scripts():
-    assert documents.printable("abc\u202edcba\u202c x\u2066y\u2069") == "abcdcba xy"
-    assert documents.printable("a\x00b\x1bc\nd\te") == "abc\nd\te"
-    assert documents.printable("مرحبا שלום 你好 😀") == "مرحبا שלום 你好 😀"
-    assert documents.printable("x\ud800y") == "x?y"
-    broken = documents.printable("x" * 100)
+    assert printable.printable("abc\u202edcba\u202c x\u2066y\u2069") == "abcdcba xy"
+    assert printable.printable("a\x00b\x1bc\nd\te") == "abc\nd\te"
+    assert printable.printable("مرحبا שלום 你好 😀") == "مرحبا שלום 你好 😀"
+    assert printable.printable("x\ud800y") == "x?y"
+    broken = printable.printable("x" * 100)
     assert broken.replace("\u200b", "") == "x" * 100
     assert max(len(run) for run in broken.split("\u200b")) == 40

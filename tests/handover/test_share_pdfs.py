@@ -8,9 +8,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from herbert import pdf
+from herbert.documents import kept, renderer
 from herbert.extensions import db
-from herbert.handover import kept_pdfs
 from herbert.models import Person, Revision, Share
 from herbert.records import store
 
@@ -21,13 +20,13 @@ from .journey import create_share, page, police_open, report_missing
 def renders(monkeypatch) -> list[str]:
     """Every PDF render, by title (the real renderer runs; the list only records it)."""
     made: list[str] = []
-    real = pdf.render_pdf
+    real = renderer.render_pdf
 
     def counting(html, *, title, **kwargs):
         made.append(title)
         return real(html, title=title, **kwargs)
 
-    monkeypatch.setattr(pdf, "render_pdf", counting)
+    monkeypatch.setattr(renderer, "render_pdf", counting)
     return made
 
 
@@ -35,7 +34,7 @@ def renders(monkeypatch) -> list[str]:
 def preparing(carer):
     carer.app.config["PREPARE_POLICE_PDFS"] = True
     yield carer
-    kept_pdfs.wait_for_pending()
+    kept.wait_for_pending()
 
 
 def first_page_text(data: bytes) -> str:
@@ -53,7 +52,7 @@ def test_share_pdf_is_made_when_the_share_is_and_the_police_download_never_rende
     carer = preparing
     report_missing(carer, direction="Towards the canal")
     link, code, _ = create_share(carer)
-    kept_pdfs.wait_for_pending()
+    kept.wait_for_pending()
     assert len(renders) == 1  # made once, in the background, as the share was made
     row = share_row(carer.app)
     assert row.pdf_sealed and not row.pdf_sealed.startswith(b"%PDF") and b"Ada" not in row.pdf_sealed
@@ -71,9 +70,9 @@ def test_new_missing_now_details_make_the_share_pdf_again(preparing, renders):
     carer = preparing
     report_missing(carer)
     link, code, _ = create_share(carer)
-    kept_pdfs.wait_for_pending()
+    kept.wait_for_pending()
     carer.post(f"/people/{carer.person_id}/missing/clothing", {"clothing_today": "Blue cardigan"})
-    kept_pdfs.wait_for_pending()
+    kept.wait_for_pending()
     assert len(renders) == 2
     police = carer.app.test_client()
     pdf_bytes = police.get(police_open(police, link, code).location + "/form.pdf").data
@@ -95,7 +94,7 @@ def test_kept_share_pdf_goes_when_the_share_ends_or_locks_or_the_person_is_erase
     report_missing(carer)
     create_share(carer)
     link, _code, _ = create_share(carer)
-    kept_pdfs.wait_for_pending()
+    kept.wait_for_pending()
     with carer.app.app_context():
         first, second = db.session.execute(db.select(Share).order_by(Share.id)).scalars()
         assert first.pdf_sealed and second.pdf_sealed

@@ -1,3 +1,4 @@
+
 """Page 1 of the police PDF holds the whole grab sheet on one sheet of A4, always, with nothing printed
 within 10 mm of the paper's edge; the appeal poster is one page with its call to action. Read back as an
 officer would (pdftotext -layout), as a printer would (the pages rasterised by pdftoppm) and as a PDF
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from herbert.records import documents
+from herbert.documents import police_form, poster
 from tests.pdf_helpers import make_render_app, page_texts, pdf_text, reader, sample_jpeg
 from tests.pdf_maximal import maximal_document, maximal_report
 from tests.questions.sample import EXPECTED
@@ -45,7 +46,7 @@ def photos():
 def maximal_pdf(request, render_app, photos) -> bytes:
     report = maximal_report() if request.param == "missing-now" else None
     with render_app.test_request_context():
-        return documents.render_police_pdf(maximal_document(), photos, meta=META, missing_report=report)
+        return police_form.render_police_pdf(maximal_document(), photos, meta=META, missing_report=report)
 
 
 def printed_near_edge(document: bytes, *, dpi: int = 72) -> list[tuple[int, str]]:
@@ -144,7 +145,7 @@ def test_page_one_holds_every_grab_sheet_item_of_a_maximal_form(maximal_pdf: byt
 
 def test_the_missing_now_report_is_on_page_one_with_what_they_said(render_app, photos):
     with render_app.test_request_context():
-        pdf = documents.render_police_pdf(maximal_document(), photos, meta=META, missing_report=maximal_report())
+        pdf = police_form.render_police_pdf(maximal_document(), photos, meta=META, missing_report=maximal_report())
     page_one = squash(pdf_text(pdf, first=1, last=1, raw=True))
     for expected in (
         "MISSING NOW",
@@ -184,7 +185,7 @@ def test_nothing_is_printed_within_10_mm_of_the_edge_on_a4(maximal_pdf: bytes):
 
 def test_an_ordinary_form_is_not_shortened(render_app, photos):
     with render_app.test_request_context():
-        pdf = documents.render_police_pdf(EXPECTED, photos, meta=META)
+        pdf = police_form.render_police_pdf(EXPECTED, photos, meta=META)
     page_one = squash(pdf_text(pdf, first=1, last=1))
     assert "continued on page" not in page_one and "shortened" not in page_one
     assert "Known as" not in page_one or "Peggy" in page_one
@@ -204,7 +205,7 @@ def test_far_more_than_fits_still_keeps_the_grab_sheet_to_page_one(render_app, p
         place | {"id": f"p{n}", "place_name": f"Spot{n:02d}"} for n in range(30)
     ]
     with render_app.test_request_context():
-        pdf = documents.render_police_pdf(document, photos, meta=META, missing_report=maximal_report())
+        pdf = police_form.render_police_pdf(document, photos, meta=META, missing_report=maximal_report())
     pages = [squash(page) for page in page_texts(pdf)]
     assert "Page 1 is shortened to fit: the whole form follows from page 2." in pages[0]
     assert re.search(r"… and 26 more on page \d+", pages[0])
@@ -217,26 +218,26 @@ def test_far_more_than_fits_still_keeps_the_grab_sheet_to_page_one(render_app, p
 def test_the_poster_is_one_page_with_its_call_to_action(render_app, photos):
     document = maximal_document()
     document["consent-and-review"]["publicity_consent"] = "yes"
-    for slug, name in documents.POSTER_QUESTIONS:
+    for slug, name in poster.POSTER_QUESTIONS:
         if name not in ("sex", "height", "build"):
             document[slug][name] = f"Poster{name} " + "a long description of what they wear " * 8
     with render_app.test_request_context():
-        poster = documents.render_appeal_poster(document, photos[0], META)
-    pages = page_texts(poster)
+        appeal = poster.render_appeal_poster(document, photos[0], META)
+    pages = page_texts(appeal)
     assert len(pages) == 1
     text = squash(pages[0])
     assert "If you see this person, call 999 now." in text and "Stay with them if you can" in text
-    for _slug, name in documents.POSTER_QUESTIONS:
+    for _slug, name in poster.POSTER_QUESTIONS:
         if name not in ("sex", "height", "build"):
             assert f"Poster{name}" in text, name
-    assert printed_near_edge(poster) == []
+    assert printed_near_edge(appeal) == []
 
 
 def test_section_l_keeps_its_letter_when_it_does_not_apply(render_app, photos):
     document = maximal_document()
     document["about-the-person"]["living_situation"] = "with_family"
     with render_app.test_request_context():
-        pdf = documents.render_police_pdf(document, photos, meta=META)
+        pdf = police_form.render_police_pdf(document, photos, meta=META)
     text = squash(pdf_text(pdf, first=2, raw=True))
     assert "L. Care setting Not needed they do not live in a care home or supported living" in text
     assert text.index("K. Contacts") < text.index("L. Care setting") < text.index("M. ")

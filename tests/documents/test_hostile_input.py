@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from herbert import pdf, pdf_budget
+from herbert.documents import budget, police_form, poster, renderer
 from herbert.questions import registry
-from herbert.records import documents
 from tests.pdf_helpers import embedded_files, full_document, make_render_app, pdf_text, reader, sample_jpeg
-from tests.test_pdf_safety import CountingServer
+from tests.support.http_servers import CountingServer
 
 CANARY = "CANARY-b8-51d2e0-MUST-NOT-LEAK"
 SCRIPTS = (
@@ -135,7 +134,7 @@ def test_the_corpus_in_every_field_fetches_and_embeds_nothing(ctx, server, canar
         "mood": everything,
     }
     meta = {"version_label": payloads[4], "generated_at": "2026-11-26"}
-    document = documents.render_police_pdf(
+    document = police_form.render_police_pdf(
         hostile_document(payloads, every_kind=every_kind), hostile_photos(everything), meta=meta, missing_report=report
     )
     text = check_pdf(document, server)
@@ -149,8 +148,8 @@ def test_the_corpus_in_every_field_fetches_and_embeds_nothing(ctx, server, canar
 def test_each_payload_alone_in_every_field_of_the_poster(ctx, server, canary):
     for payload in corpus(server.url, canary):
         document = hostile_document([payload], every_kind=False)
-        poster = documents.render_appeal_poster(document, hostile_photos(payload)[0], {})
-        check_pdf(poster, server)
+        appeal = poster.render_appeal_poster(document, hostile_photos(payload)[0], {})
+        check_pdf(appeal, server)
 
 
 LONG = {
@@ -176,19 +175,19 @@ def test_a_100000_character_answer_renders_in_full_or_times_out_cleanly(ctx, ser
     PLACES[place](document, long_text)
     started = time.perf_counter()
     try:
-        result = documents.render_police_pdf(document, [], meta={"version": 1})
-    except pdf.PdfTimeout:
+        result = police_form.render_police_pdf(document, [], meta={"version": 1})
+    except renderer.PdfTimeout:
         # On a heavily loaded machine the time limit may win: that must be a clean error, on time.
         elapsed = time.perf_counter() - started
         print(f"\n100,000 characters ({shape}, {place}): timed out cleanly after {elapsed:.1f} s")
-        assert elapsed < pdf.DEFAULT_TIMEOUT_SECONDS + 5
+        assert elapsed < renderer.DEFAULT_TIMEOUT_SECONDS + 5
         return
     elapsed = time.perf_counter() - started
     print(f"\n100,000 characters ({shape}, {place}): {elapsed:.2f} s, {len(result):,} bytes")
     text = check_pdf(result, server).replace(" ", "")
     if shape == "one-word":
-        # All of it is printed, or (past herbert.pdf_budget's text budget) shortened by that stated rule.
-        shortened = "".join(pdf_budget.SHORTENED_NOTE.split())[:30] in text
-        assert text.count("x") >= 100_000 or (shortened and text.count("x") >= pdf_budget.SHORTENED_TO)
+        # All of it is printed, or (past herbert.documents.budget's text budget) shortened by that stated rule.
+        shortened = "".join(budget.SHORTENED_NOTE.split())[:30] in text
+        assert text.count("x") >= 100_000 or (shortened and text.count("x") >= budget.SHORTENED_TO)
     if place == "full_name":
         assert "…" in pdf_text(result, first=1, last=1)  # header and page 1 show the start only
