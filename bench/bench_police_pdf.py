@@ -25,7 +25,7 @@ from herbert import create_app  # noqa: E402
 from herbert.extensions import db  # noqa: E402
 from herbert.handover import share_pdfs, shares, snapshot  # noqa: E402
 from herbert.models import Person, Share, User  # noqa: E402
-from herbert.photos import clean_photo  # noqa: E402
+from herbert.photos.cleaning import clean_photo  # noqa: E402
 from herbert.records import store  # noqa: E402
 from tests.pdf_helpers import full_document, sample_jpeg  # noqa: E402
 

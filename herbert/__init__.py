@@ -95,16 +95,16 @@ def register_blueprints(app: Flask) -> None:
     from herbert.handover import police
     from herbert.handover import views as handover_views
     from herbert.mail import account_views as mail_account_views
+    from herbert.people import views as people_views
+    from herbert.photos import views as photo_views
     from herbert.questions import views as question_views
-    from herbert.records import photo_views
-    from herbert.records import views as record_views
     from herbert.search_aid import views as search_aid_views
 
     for module in (
         pages,
         auth_views,
         account,
-        record_views,
+        people_views,
         question_views,
         photo_views,
         document_views,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageCms, ImageDraw
 from PIL.PngImagePlugin import PngInfo
 
-from herbert import photos
+from herbert.photos import cleaning
 
 CANARY = "CANARY-b7-5f1e9d2c"
 ACCEPT = "accept"
@@ -240,9 +240,9 @@ def greyscale_16_bit_png() -> bytes:
 
 def hostile_uploads() -> list[Upload]:
     """At least forty uploads a careless or hostile browser could send, with what must happen."""
-    too_big = photos.TOO_MANY_PIXELS
-    wrong_type = photos.NOT_JPEG_OR_PNG
-    unreadable = photos.UNREADABLE
+    too_big = cleaning.TOO_MANY_PIXELS
+    wrong_type = cleaning.NOT_JPEG_OR_PNG
+    unreadable = cleaning.UNREADABLE
     return [
         # pixel floods: refused from the header, before decoding
         Upload("png 50,000 x 50,000", lambda: png_declaring(50_000, 50_000), too_big, "bomb.png", "image/png"),
@@ -263,7 +263,7 @@ def hostile_uploads() -> list[Upload]:
         Upload("png bad IHDR CRC", png_bad_crc, ANY_REJECTION, "crc.png", "image/png"),
         Upload("png without IDAT", lambda: png_declaring(10, 10)[:33], ANY_REJECTION, "noidat.png", "image/png"),
         Upload("random bytes", lambda: os.urandom(2048), wrong_type),
-        Upload("empty file", lambda: b"", photos.EMPTY_FILE),
+        Upload("empty file", lambda: b"", cleaning.EMPTY_FILE),
         # polyglots: the picture is kept, the passenger is not
         Upload("jpeg + zip", lambda: jpeg() + zip_archive(), ACCEPT),
         Upload("jpeg + html", lambda: jpeg() + HTML, ACCEPT),
@@ -300,7 +300,7 @@ def hostile_uploads() -> list[Upload]:
         Upload("markup in name", jpeg, ACCEPT, "<script>alert(1)</script>.jpg"),
         Upload("unicode name", jpeg, ACCEPT, "ünïcødé 照片.jpg"),
         # too many bytes
-        Upload("11 MB", eleven_megabytes, photos.TOO_MANY_BYTES),
+        Upload("11 MB", eleven_megabytes, cleaning.TOO_MANY_BYTES),
         # metadata-laden: accepted, every trace removed
         Upload("jpeg with EXIF+GPS, XMP, comment, ICC", metadata_jpeg, ACCEPT),
         Upload("png with tEXt, zTXt, iTXt, eXIf, iCCP", metadata_png, ACCEPT, "meta.png", "image/png"),

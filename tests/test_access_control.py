@@ -133,7 +133,7 @@ LEAST_ROLE = {
     "questions.row": EDITOR,
     "questions.remove_row": EDITOR,
     "photos.add": EDITOR,
-    "photos.edit": EDITOR,
+    "photos.change": EDITOR,
     "photos.make_primary": EDITOR,
     "photos.remove": EDITOR,
     "handover.end_share": EDITOR,

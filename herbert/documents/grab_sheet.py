@@ -21,8 +21,9 @@ from herbert.documents.printable import (
     section_anchor,
     shown,
 )
-from herbert.documents.printed_photos import Photo, PrintedPhoto, kind_label
+from herbert.documents.printed_photos import Photo, PrintedPhoto
 from herbert.handover import missing
+from herbert.photos.kinds import kind_label
 from herbert.questions import registry
 
 # Every (section, question) the grab sheet reads by name. tests/test_pdf_document.py checks they exist.

@@ -9,6 +9,7 @@ from typing import Any
 
 from herbert.dates import as_date, format_date
 from herbert.documents.printable import printable
+from herbert.photos.kinds import kind_label
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,6 @@ def jpeg_without_metadata(jpeg: bytes) -> bytes | None:
 
 def _data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-
-
-def kind_label(kind: Any) -> str:
-    from herbert.records.photo_views import KIND_LABELS
-
-    return KIND_LABELS.get(str(kind or ""), "Photo")
 
 
 def _photo_date(value: Any) -> str:

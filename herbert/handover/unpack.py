@@ -28,9 +28,9 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from PIL import Image
 
-from herbert import photos as photo_cleaning
 from herbert.handover import schema
 from herbert.handover.export import JSON_NAME, PackageContent, PackagePhoto
+from herbert.photos import cleaning
 
 MAX_PACKAGE_BYTES = 60 * 1024 * 1024  # the upload itself
 MAX_ENTRIES = 110  # 100 photos, the JSON, the schema, the PDF, the README and a folder entry or two
@@ -121,7 +121,7 @@ def _check_sizes(infos: list[zipfile.ZipInfo]) -> None:
         if info.orig_filename == JSON_NAME:
             limit = MAX_JSON_BYTES
         elif info.orig_filename.startswith("photos/"):
-            limit = photo_cleaning.MAX_UPLOAD_BYTES
+            limit = cleaning.MAX_UPLOAD_BYTES
         else:
             limit = MAX_OTHER_BYTES
         if info.file_size > limit:
@@ -241,8 +241,8 @@ def read_package(
         for number, photo in enumerate(envelope["photos"], start=1):
             data = _read_entry(archive, by_name[photo["file"]])
             try:
-                jpeg = photo_cleaning.clean_photo(data).jpeg
-            except photo_cleaning.PhotoRejected as error:
+                jpeg = cleaning.clean_photo(data).jpeg
+            except cleaning.PhotoRejected as error:
                 raise PackageRejected(BAD_PHOTO.format(number=number, reason=error.message.rstrip("."))) from None
             cleaned.append(
                 PackagePhoto(

@@ -56,6 +56,7 @@ from herbert.handover.importer import import_package
 from herbert.handover.unpack import MAX_PACKAGE_BYTES, PackageRejected
 from herbert.links import police_address, public_url_for
 from herbert.models import MissingReport, Person
+from herbert.photos.kinds import kind_label
 from herbert.records import store
 from herbert.search_aid.views import points_after_save
 from herbert.security_headers import GEOLOCATION_ALLOWED
@@ -84,9 +85,7 @@ def _working_document(person: Person) -> dict[str, Any]:
 
 
 def _photo_captions(person: Person) -> dict[str, str]:
-    from herbert.records.photo_views import photo_kind_label
-
-    return {p["id"]: p.get("caption") or photo_kind_label(p.get("kind")) for p in store.list_photos(person)}
+    return {p["id"]: p.get("caption") or kind_label(p.get("kind")) for p in store.list_photos(person)}
 
 
 def _save(person: Person, answers: dict[str, Any]) -> MissingReport:

@@ -31,7 +31,7 @@ from herbert.jobs.registry import job
 from herbert.mail.delivery import enqueue_messages, new_message_row
 from herbert.mail.models import SentReminder
 from herbert.models import Membership, Person, Photo, Revision, User
-from herbert.photos import photo_freshness
+from herbert.photos.cleaning import photo_freshness
 
 log = logging.getLogger("herbert.mail")
 

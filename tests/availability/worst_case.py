@@ -4,7 +4,7 @@ MAX_LIST_ROWS rows, and MAX_PHOTOS_PER_PERSON photos. The PDF's worst case (docs
 from typing import Any
 
 from herbert import caps
-from herbert.photos import clean_photo
+from herbert.photos.cleaning import clean_photo
 from herbert.questions import registry
 from tests.pdf_helpers import full_document, sample_jpeg
 

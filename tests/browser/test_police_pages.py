@@ -33,9 +33,10 @@ MEDICINES = [
 def seed_person(live_server, email: str) -> str:
     """Set-up, not under test: a person with a portrait photo, medicines and contacts, stored straight through
     the record store into the live server's own database and keyring (its pages are tested elsewhere)."""
-    from herbert import create_app, photos
+    from herbert import create_app
     from herbert.extensions import db
     from herbert.models import Person, User
+    from herbert.photos import cleaning
     from herbert.records import store
 
     os.environ["HERBERT_INSTANCE_PATH"] = str(live_server.instance)
@@ -71,7 +72,7 @@ def seed_person(live_server, email: str) -> str:
             store.save_section(person, section, section_answers)
         store.save_summary(person, {"name": "Margaret Example", "preferred_name": "Peggy"})
         store.publish(person, user.id, store.load_draft(person), None)
-        portrait = photos.clean_photo(jpeg(1200, 1600)).jpeg
+        portrait = cleaning.clean_photo(jpeg(1200, 1600)).jpeg
         store.add_photo(person, portrait, {"kind": "head_and_shoulders", "taken_on": "2026-10-20", "caption": ""})
         db.session.remove()
         db.engine.dispose()

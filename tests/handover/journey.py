@@ -5,10 +5,10 @@ from datetime import timedelta
 from bs4 import BeautifulSoup
 from photo_samples import jpeg
 
-from herbert import photos
 from herbert.dates import uk_now
 from herbert.extensions import db
 from herbert.models import Person
+from herbert.photos import cleaning
 from herbert.records import store
 
 ANSWERS = {
@@ -92,12 +92,12 @@ def make_person(user_id: int, *, photos_too: bool = True, answers: dict | None =
     if photos_too:
         store.add_photo(
             person,
-            photos.clean_photo(jpeg(320, 240)).jpeg,
+            cleaning.clean_photo(jpeg(320, 240)).jpeg,
             {"kind": "head_and_shoulders", "taken_on": "2025-01-02", "caption": "At home"},
         )
         store.add_photo(
             person,
-            photos.clean_photo(jpeg(200, 300)).jpeg,
+            cleaning.clean_photo(jpeg(200, 300)).jpeg,
             {"kind": "outdoor_clothes", "taken_on": "2024-11-05", "caption": "Green raincoat"},
         )
     return person_id

@@ -7,7 +7,7 @@ import pytest
 from flask import Flask
 from photo_samples import jpeg
 
-from herbert import clock, create_app, photos
+from herbert import clock, create_app
 from herbert.extensions import db
 from herbert.handover import shares
 from herbert.jobs.runner import enqueue
@@ -15,6 +15,7 @@ from herbert.mail.delivery import deliver, queue_email
 from herbert.mail.models import OutboxMessage, SentReminder
 from herbert.mail.reminders import review_stage
 from herbert.models import Membership, Person, User
+from herbert.photos import cleaning
 from herbert.records import store
 
 from .conftest import CANARIES, Mailbox, link_to, parts, post, text_of, whole_message
@@ -51,7 +52,7 @@ def add_person(
         if photo_taken:
             store.add_photo(
                 person,
-                photos.clean_photo(jpeg(320, 240)).jpeg,
+                cleaning.clean_photo(jpeg(320, 240)).jpeg,
                 {"kind": "head_and_shoulders", "taken_on": photo_taken.isoformat(), "caption": CANARIES[5]},
             )
         if publish:

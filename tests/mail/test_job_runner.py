@@ -133,8 +133,8 @@ def test_the_nightly_sweep_removes_orphan_blobs(app: Flask):
     """The blob pass the start-up sweep leaves to the job runner when photos live in object storage."""
     from photo_samples import jpeg
 
-    from herbert import photos
     from herbert.models import Photo
+    from herbert.photos import cleaning
     from herbert.records.blobs import blob_store
 
     with app.app_context():
@@ -142,7 +142,7 @@ def test_the_nightly_sweep_removes_orphan_blobs(app: Flask):
         db.session.add(user)
         db.session.commit()
         person = db.session.get(Person, store.create_person(user.id))
-        photo_id = store.add_photo(person, photos.clean_photo(jpeg(64, 48)).jpeg, {"kind": "other"})
+        photo_id = store.add_photo(person, cleaning.clean_photo(jpeg(64, 48)).jpeg, {"kind": "other"})
         db.session.execute(db.delete(Photo).filter_by(id=photo_id))  # as if killed before the row committed
         db.session.commit()
         blobs = blob_store(app)

@@ -1,4 +1,4 @@
-"""C. Photographs: pages and storage belong to herbert.records.photo_views; the answers are not in the document."""
+"""C. Photographs: pages and storage belong to herbert.photos.views; the answers are not in the document."""
 
 from herbert.questions.structure import Section
 

@@ -20,9 +20,10 @@ from photo_samples import (
 )
 from PIL import Image
 
-from herbert import clock, photos
+from herbert import clock
 from herbert.dates import add_months
-from herbert.photos import PhotoRejected, clean_photo, photo_freshness, resize_for_display
+from herbert.photos import cleaning
+from herbert.photos.cleaning import PhotoRejected, clean_photo, photo_freshness, resize_for_display
 
 
 def opened(data: bytes) -> Image.Image:
@@ -103,7 +104,7 @@ def test_the_file_name_never_decides_the_type():
 
 
 def test_size_limit_in_bytes_is_10_mb():
-    padding = photos.MAX_UPLOAD_BYTES - len(jpeg())
+    padding = cleaning.MAX_UPLOAD_BYTES - len(jpeg())
     assert clean_photo(jpeg() + b"\x00" * padding).width == 320
     with pytest.raises(PhotoRejected) as rejected:
         clean_photo(jpeg() + b"\x00" * (padding + 1))
@@ -114,11 +115,11 @@ def test_pixel_limit_is_40_megapixels_judged_from_the_header():
     # Exactly 40 MP passes the size check (and then fails to decode, as it holds no real pixels) ...
     with pytest.raises(PhotoRejected) as at_limit:
         clean_photo(png_declaring(8000, 5000))
-    assert str(at_limit.value) == photos.UNREADABLE
+    assert str(at_limit.value) == cleaning.UNREADABLE
     # ... one row more is refused as too big.
     with pytest.raises(PhotoRejected) as over:
         clean_photo(png_declaring(8000, 5001))
-    assert str(over.value) == photos.TOO_MANY_PIXELS
+    assert str(over.value) == cleaning.TOO_MANY_PIXELS
 
 
 def test_rejection_messages_never_quote_the_file():
@@ -126,7 +127,7 @@ def test_rejection_messages_never_quote_the_file():
         with pytest.raises(PhotoRejected) as rejected:
             clean_photo(upload)
         assert "<" not in str(rejected.value)
-        assert str(rejected.value) in {photos.NOT_JPEG_OR_PNG, photos.UNREADABLE}
+        assert str(rejected.value) in {cleaning.NOT_JPEG_OR_PNG, cleaning.UNREADABLE}
 
 
 def test_resize_for_display_makes_smaller_copies_in_memory_only():
@@ -202,4 +203,4 @@ def test_truncated_photos_stay_refused_after_weasyprint_is_imported(monkeypatch)
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     with pytest.raises(PhotoRejected) as rejected:
         clean_photo(png_declaring(8000, 5000))
-    assert str(rejected.value) == photos.UNREADABLE
+    assert str(rejected.value) == cleaning.UNREADABLE

@@ -26,16 +26,17 @@ from photo_samples import (
     stored_photos,
 )
 
-from herbert import clock, photos
-from herbert.photos import PhotoRejected, clean_photo
+from herbert import clock
+from herbert.photos import cleaning
+from herbert.photos.cleaning import PhotoRejected, clean_photo
 
 CASES = hostile_uploads()
 CARER_MESSAGES = {
-    photos.NOT_JPEG_OR_PNG,
-    photos.EMPTY_FILE,
-    photos.TOO_MANY_BYTES,
-    photos.TOO_MANY_PIXELS,
-    photos.UNREADABLE,
+    cleaning.NOT_JPEG_OR_PNG,
+    cleaning.EMPTY_FILE,
+    cleaning.TOO_MANY_BYTES,
+    cleaning.TOO_MANY_PIXELS,
+    cleaning.UNREADABLE,
     "Select a photo",
 }
 REJECTION_SECONDS = 1.0
@@ -71,7 +72,7 @@ def test_clean_photo_handles_hostile_input(case: Upload):
     else:
         assert cleaned.jpeg != data
         assert metadata_found(cleaned.jpeg) == []
-        assert max(cleaned.width, cleaned.height) <= photos.MAX_SIDE
+        assert max(cleaned.width, cleaned.height) <= cleaning.MAX_SIDE
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Photo pages: list, add, change details, choose the main photo, remove, and serve the image.
 
 Only the person's carers reach any of it (store.person_for gives everyone else a 404). Uploads are
-cleaned by herbert.photos before the store seals them; the raw upload never touches the disk and
+cleaned by herbert.photos.cleaning before the store seals them; the raw upload never touches the disk and
 images are sent with Cache-Control: no-store.
 """
 
@@ -12,45 +12,21 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
 from flask.sansio.blueprints import BlueprintSetupState
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
-    GovDateInput,
-    GovFileInput,
-    GovRadioInput,
-    GovSubmitInput,
-)
-from werkzeug.datastructures import FileStorage
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Request as WerkzeugRequest
-from wtforms import DateField, RadioField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
-from herbert import caps, photos
+from herbert import caps
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import record_event
-from herbert.clock import utcnow
 from herbert.dates import as_date
 from herbert.models import Person
+from herbert.photos import cleaning
+from herbert.photos.forms import AddPhotoForm, ConfirmForm, PhotoDetailsForm
+from herbert.photos.kinds import kind_label
 from herbert.records import store
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("photos", __name__)
-
-KINDS = [
-    ("head_and_shoulders", "Head and shoulders"),
-    ("full_length", "Full length"),
-    ("outdoor_clothes", "Usual outdoor clothes"),
-    ("distinguishing_mark", "Distinguishing mark"),
-    ("clothing_item", "Clothing item"),
-    ("other", "Other"),
-]
-KIND_LABELS = dict(KINDS)
-CAPTION_MAX = 200
-EARLIEST_YEAR = 1900
 
 
 # --- keep uploads in memory ---------------------------------------------------------------------
@@ -76,113 +52,6 @@ def _keep_uploads_in_memory(state: BlueprintSetupState) -> None:
     )
 
 
-# --- forms ---------------------------------------------------------------------------------------
-
-
-class KindField(RadioField):
-    """Radios whose wrong or missing answer gets the GOV.UK message, not WTForms' "Not a valid choice"."""
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        if self.data not in KIND_LABELS:
-            raise StopValidation("Select what the photo shows")
-
-
-class TakenOnField(DateField):
-    """GOV.UK date input (day, month, year boxes) with messages that say which part is wrong."""
-
-    thing = "Date the photo was taken"
-
-    def __init__(self, label: str, **kwargs: Any):
-        super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        # Exactly three parts, whatever was posted, so the widget can always redraw them.
-        parts = [str(value).strip()[:10] for value in valuelist[:3]]
-        parts += [""] * (3 - len(parts))
-        self.raw_data = parts
-        self.data = None
-        day, month, year = parts
-        if not any(parts):
-            return  # pre_validate asks for the date
-        missing = [name for name, value in zip(("day", "month", "year"), parts, strict=True) if not value]
-        if missing:
-            raise ValueError(f"{self.thing} must include a {' and a '.join(missing)}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
-            raise ValueError(f"{self.thing} must be a real date, like 27 3 2025")
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{self.thing} must be a real date, like 27 3 2025") from None
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        if self.data is None:
-            # Blank: ask for it; malformed: the message from process_formdata says what is wrong.
-            raise StopValidation("" if self.process_errors else "Enter the date the photo was taken")
-        if self.data > utcnow().date():
-            raise StopValidation(f"{self.thing} must be today or in the past")
-        if self.data.year < EARLIEST_YEAR:
-            raise StopValidation(f"{self.thing} must be after {EARLIEST_YEAR}")
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
-def kind_field() -> KindField:
-    return KindField(
-        "What does the photo show?",
-        choices=[SelectChoice(value, label) for value, label in KINDS],
-        widget=GovRadioInput(),
-    )
-
-
-def taken_on_field() -> TakenOnField:
-    return TakenOnField(
-        "When was the photo taken?",
-        description="For example, 27 3 2025. If you are not sure of the exact day, give your best guess.",
-    )
-
-
-def caption_field() -> TextAreaField:
-    return TextAreaField(
-        "Caption (optional)",
-        description="For example, what they are wearing, or where the mark is on their body.",
-        widget=GovCharacterCount(),
-        filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=CAPTION_MAX, message=f"Caption must be {CAPTION_MAX} characters or fewer"),
-        ],
-    )
-
-
-class AddPhotoForm(FlaskForm):
-    photo = FileField(
-        "Upload a photo",
-        description="A JPG or PNG file, smaller than 10MB.",
-        widget=GovFileInput(),
-    )
-    kind = kind_field()
-    taken_on = taken_on_field()
-    caption = caption_field()
-    submit = SubmitField("Add photo", widget=GovSubmitInput())
-
-    def validate_photo(self, field: FileField) -> None:
-        if not isinstance(field.data, FileStorage):  # flask-wtf leaves None when no file was chosen
-            raise ValidationError("Select a photo")
-
-
-class PhotoDetailsForm(FlaskForm):
-    kind = kind_field()
-    taken_on = taken_on_field()
-    caption = caption_field()
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
-
-
-class ConfirmForm(FlaskForm):
-    """Only a CSRF token: for the make-main and remove buttons."""
-
-
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -199,15 +68,11 @@ def _details(form: AddPhotoForm | PhotoDetailsForm) -> dict[str, str]:
 
 def _read_upload(upload: Any) -> bytes:
     """At most one byte more than the limit, so an oversized file is refused without reading it all."""
-    return upload.stream.read(photos.MAX_UPLOAD_BYTES + 1)
+    return upload.stream.read(cleaning.MAX_UPLOAD_BYTES + 1)
 
 
 def overview_url(person_id: str) -> str:
-    """The person's overview page (records.views), or the dashboard until that page exists."""
-    try:
-        return url_for("people.overview", person_id=person_id)
-    except BuildError:
-        return url_for("people.dashboard")
+    return url_for("people.overview", person_id=person_id)
 
 
 @bp.app_template_filter("photo_date")
@@ -217,9 +82,7 @@ def photo_date(value: str | date | None) -> str:
     return f"{day.day} {day:%B %Y}" if day else "Not known"
 
 
-@bp.app_template_global("photo_kind_label")
-def photo_kind_label(kind: str | None) -> str:
-    return KIND_LABELS.get(kind or "", "Photo")
+bp.add_app_template_global(kind_label, "photo_kind_label")
 
 
 @bp.app_template_global("person_photos")
@@ -228,7 +91,7 @@ def person_photos(person: Person) -> list[dict[str, Any]]:
     return store.list_photos(person)
 
 
-bp.add_app_template_global(photos.photo_freshness, "photo_freshness")
+bp.add_app_template_global(cleaning.photo_freshness, "photo_freshness")
 
 
 def _page_context(person: Person) -> dict[str, Any]:
@@ -247,7 +110,7 @@ def index(person_id: str):
     return render_template(
         "photos/index.html",
         photos=photo_list,
-        freshness=photos.photo_freshness(photo_list),
+        freshness=cleaning.photo_freshness(photo_list),
         **_page_context(person),
     )
 
@@ -266,8 +129,8 @@ def add(person_id: str):
             form.photo.errors = [caps.PHOTOS_FULL.format(limit=limit)]
         if not form.photo.errors:
             try:
-                cleaned = photos.clean_photo(_read_upload(form.photo.data), form.photo.data.filename)
-            except photos.PhotoRejected as rejected:
+                cleaned = cleaning.clean_photo(_read_upload(form.photo.data), form.photo.data.filename)
+            except cleaning.PhotoRejected as rejected:
                 form.photo.errors.append(rejected.message)
         if cleaned is not None and not form.errors:
             store.add_photo(person, cleaned.jpeg, _details(form))
@@ -279,7 +142,7 @@ def add(person_id: str):
 
 @bp.route("/people/<person_id>/photos/<photo_id>/change", methods=["GET", "POST"])
 @person_required(Permission.EDIT)
-def edit(person_id: str, photo_id: str):
+def change(person_id: str, photo_id: str):
     person = current_person()
     photo = _photo(person, photo_id)
     form = PhotoDetailsForm()
@@ -292,7 +155,7 @@ def edit(person_id: str, photo_id: str):
         form.kind.data = photo.get("kind")
         form.taken_on.data = as_date(photo.get("taken_on"))
         form.caption.data = photo.get("caption", "")
-    return render_template("photos/edit.html", form=form, photo=photo, **_page_context(person))
+    return render_template("photos/change.html", form=form, photo=photo, **_page_context(person))
 
 
 @bp.route("/people/<person_id>/photos/<photo_id>/make-main", methods=["POST"])
@@ -330,11 +193,11 @@ def image(person_id: str, photo_id: str):
     width = None
     if "width" in request.args:
         width = request.args.get("width", type=int)
-        if width not in photos.THUMBNAIL_WIDTHS:  # a fixed few sizes: no resizing work on demand
+        if width not in cleaning.THUMBNAIL_WIDTHS:  # a fixed few sizes: no resizing work on demand
             abort(404)
     jpeg = store.open_photo(person, photo_id)
     if width is not None:
-        jpeg = photos.resize_for_display(jpeg, width)
+        jpeg = cleaning.resize_for_display(jpeg, width)
     response = Response(jpeg, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
-from werkzeug.routing import BuildError
 from wtforms import HiddenField, RadioField
 from wtforms.validators import InputRequired
 
@@ -19,6 +18,7 @@ from herbert.clock import utcnow
 from herbert.dates import add_months, age_on, format_date
 from herbert.extensions import db
 from herbert.models import Person, User
+from herbert.photos.cleaning import photo_freshness
 from herbert.questions import registry
 from herbert.questions.changes import document_changes
 from herbert.questions.registry import COMPLETED, IN_PROGRESS, NOT_STARTED, SECTIONS
@@ -53,30 +53,14 @@ class DeletePersonForm(FlaskForm):
     )
 
 
-# --- photos (owned by herbert.photos; guarded so this page works before or without it) ------------
-
-
 def _photos(person: Person) -> list[dict[str, Any]]:
     return store.list_photos(person)
 
 
 def photo_state(photos: list[dict[str, Any]]) -> tuple[str | None, str | None]:
-    """(status, message) from herbert.photos.photo_freshness, e.g. ("out_of_date", "..."), or (None, None)."""
-    try:
-        from herbert.photos import photo_freshness
-    except ImportError:
-        return None, None
+    """(status, message) of the photos' freshness, e.g. ("out_of_date", "...")."""
     result = photo_freshness(photos)
-    if isinstance(result, dict):
-        return result.get("status"), result.get("message")
-    return (None, None) if result is None else (str(result), str(result))
-
-
-def _url_or_none(endpoint: str, **values: Any) -> str | None:
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
+    return result["status"], result["message"]
 
 
 # --- dashboard ------------------------------------------------------------------------------------
@@ -144,7 +128,7 @@ def task_list_items(person: Person, document: registry.Document, photos: list[di
                 )
             continue
         if section.endpoint is not None:
-            href = _url_or_none(section.endpoint, person_id=person.id)
+            href = url_for(section.endpoint, person_id=person.id)
             freshness, _message = photo_state(photos)
             status = PHOTO_TAGS.get(freshness or "") or STATUS_TAGS[COMPLETED if photos else NOT_STARTED]
         else:
@@ -223,7 +207,7 @@ def answer_sections(person: Person, document: registry.Document, with_links: boo
                 result.append({"section": section, "rows": [], "link": None, "not_needed": section.not_needed})
             continue
         if section.endpoint is not None:
-            result.append({"section": section, "rows": [], "link": _url_or_none(section.endpoint, person_id=person.id)})
+            result.append({"section": section, "rows": [], "link": url_for(section.endpoint, person_id=person.id)})
             continue
         rows = registry.summary_rows(section, document.get(section.slug) or {}, document)
         entries = []

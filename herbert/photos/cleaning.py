@@ -17,6 +17,7 @@ from typing import Any, Literal, TypedDict
 
 from PIL import Image, ImageFile, ImageOps
 
+from herbert.clock import utcnow
 from herbert.dates import add_months, as_date
 
 log = logging.getLogger(__name__)
@@ -191,9 +192,7 @@ def photo_freshness(photos: list[dict[str, Any]], today: date | None = None) -> 
     photo at all is "missing"; only undated ones is "undated".
     """
     if today is None:
-        from herbert.clock import utcnow  # the app's one clock (tests freeze it)
-
-        today = utcnow().date()
+        today = utcnow().date()  # the app's one clock (tests freeze it)
     head_shots = [photo for photo in photos if photo.get("kind") == HEAD_AND_SHOULDERS]
     dated = [(taken, photo) for photo in head_shots if (taken := as_date(photo.get("taken_on"))) is not None]
     if not head_shots:
