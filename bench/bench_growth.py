@@ -31,9 +31,9 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from herbert import create_app, crypto  # noqa: E402
 from herbert.extensions import db  # noqa: E402
-from herbert.keystore import key_wrapper  # noqa: E402
 from herbert.models import DraftSection, Membership, Person, User  # noqa: E402
 from herbert.records import store  # noqa: E402
+from herbert.records.keys import key_wrapper  # noqa: E402
 
 PEOPLE_PER_ACCOUNT = 5
 DASHBOARD_SAMPLES = 50

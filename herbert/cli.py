@@ -4,8 +4,8 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from herbert.keystore import keyring_path, load_keyring
 from herbert.records.cli import register_record_commands
+from herbert.records.keys import keyring_path, load_keyring
 
 
 @click.command("init")

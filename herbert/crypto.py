@@ -183,5 +183,5 @@ class Keyring:
         return subject in self.erased
 
     def forget(self, subject: str) -> None:
-        """In memory only; herbert.keystore persists it to the keyring file."""
+        """In memory only; herbert.records.keys persists it to the keyring file."""
         self.erased.add(subject)

@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from herbert.extensions import db
+from herbert.records.store import RecordNotFound
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,11 @@ def handle_csrf_error(error: CSRFError):
     return render_error(400, "errors/csrf.html")
 
 
+def handle_record_not_found(error: RecordNotFound):
+    """The record store found no such person, version or photo: the same 404 as a page that never existed."""
+    return render_error(404)
+
+
 def log_without_message(error: BaseException) -> None:
     """Log what failed and where, but never the exception's message, which may quote user input."""
     frames = traceback.extract_tb(error.__traceback__)[-6:]
@@ -99,6 +105,7 @@ def log_exception_safely(exc_info) -> None:
 
 def init_error_pages(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RecordNotFound, handle_record_not_found)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -17,10 +17,10 @@ from herbert.auth.passwords import hash_password, verify_password
 from herbert.auth.sessions import end_all_sessions, rotate_session
 from herbert.care.members import account_deletion_plan, release_account
 from herbert.clock import utcnow
-from herbert.crypto import DecryptionError
 from herbert.extensions import db
 from herbert.mail import notices
 from herbert.models import User
+from herbert.records import store
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -112,7 +112,7 @@ def two_factor_set_up():
     if session.get(PENDING_SECRET):
         try:
             secret = two_factor.open_pending_secret(user.id, session[PENDING_SECRET])
-        except (DecryptionError, ValueError):
+        except (store.RecordUnreadable, ValueError):
             secret = None
     if secret is None:
         secret = two_factor.new_totp_secret()

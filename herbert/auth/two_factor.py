@@ -1,10 +1,10 @@
 """Two-factor sign-in: TOTP secrets sealed at rest, replay-safe code checks, one-time recovery codes.
 
-How the TOTP secret is sealed: AES-256-GCM under the keyring's active key-encryption key, through
-Keyring.wrap (herbert.crypto.seal), with associated data binding it to its user row
-("herbert/users/<id>/totp"). The column holds `<kek id>.<envelope>`, so after a key rotation the
-secret still opens with the older key (kept in the keyring for unwrapping) and reseal_totp_secrets()
-moves every secret onto the active key. A secret copied to another user's row fails to open.
+How the TOTP secret is sealed: by the record store (store.seal_account_secret), AES-256-GCM under the
+keyring's active key-encryption key, with associated data binding it to its user row. The column holds
+`<kek id>.<envelope>`, so after a key rotation the secret still opens with the older key (kept in the
+keyring for unwrapping) and reseal_totp_secrets() moves every secret onto the active key. A secret
+copied to another user's row fails to open (store.RecordUnreadable).
 
 Recovery codes: 10 random codes of 80 bits each, shown once; only their SHA-256 is stored (a slow hash
 adds nothing for values this random). Using one removes it.
@@ -30,10 +30,10 @@ import segno
 from sqlalchemy import or_, update
 
 from herbert.clock import utcnow
-from herbert.crypto import DecryptionError, associated_data
 from herbert.extensions import db
-from herbert.keystore import load_keyring
 from herbert.models import User
+from herbert.records import store
+from herbert.records.keys import load_keyring
 
 ISSUER = "Herbert Protocol form"
 RECOVERY_CODE_COUNT = 10
@@ -46,20 +46,13 @@ def new_totp_secret() -> str:
     return pyotp.random_base32(length=32)  # 160 bits, as RFC 4226 recommends
 
 
-def _aad(user_id: int, part: str) -> bytes:
-    return associated_data("users", user_id, part)
-
-
 def seal_secret(user_id: int, secret: str, part: str = "totp") -> bytes:
-    kek_id, envelope = load_keyring().wrap(secret.encode(), _aad(user_id, part))
-    return kek_id.encode() + b"." + envelope
+    return store.seal_account_secret(user_id, part, secret)
 
 
 def open_secret(user_id: int, sealed: bytes, part: str = "totp") -> str:
-    kek_id, _, envelope = sealed.partition(b".")
-    if not envelope:
-        raise DecryptionError("sealed account secret is malformed")
-    return load_keyring().unwrap(kek_id.decode(), envelope, _aad(user_id, part)).decode()
+    """The secret; store.RecordUnreadable when it does not open (tampered, another row's, or its key is gone)."""
+    return store.open_account_secret(user_id, part, sealed)
 
 
 def seal_pending_secret(user_id: int, secret: str) -> str:
@@ -76,8 +69,7 @@ def reseal_totp_secrets() -> int:
     keyring = load_keyring()
     moved = 0
     for user in db.session.execute(db.select(User).where(User.totp_secret_sealed.is_not(None))).scalars():
-        kek_id = user.totp_secret_sealed.partition(b".")[0].decode()
-        if kek_id != keyring.active_id:
+        if store.account_secret_key_id(user.totp_secret_sealed) != keyring.active_id:
             user.totp_secret_sealed = seal_secret(user.id, open_secret(user.id, user.totp_secret_sealed))
             moved += 1
     db.session.commit()

@@ -12,7 +12,7 @@ from herbert.access import Role, role_of
 from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.models import Invitation, Membership, Person, User
-from herbert.records import store
+from herbert.records import erasure, store
 
 
 class LastOwner(Exception):
@@ -169,7 +169,7 @@ def release_account(user_id: int) -> list[Outcome]:
             record_event(
                 "person.erase", person_id=person.id, detail="last carer deleted their account", actor_user_id=user_id
             )
-            store.erase_person(person)
+            erasure.erase_person(person)
         elif outcome.what == "handed":
             db.session.execute(
                 db.update(Membership)

@@ -16,7 +16,7 @@ from herbert.handover.unpack import PackageRejected, ValidatedPackage, read_pack
 from herbert.models import Person
 from herbert.questions.answer_check import AnswerRefused, check_document
 from herbert.questions.validators import minimisation_problem
-from herbert.records import store
+from herbert.records import erasure, store
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def import_package(raw: bytes, user_id: int) -> str:
         db.session.rollback()
         person = db.session.get(Person, person_id)
         if person is not None:
-            store.erase_person(person)
+            erasure.erase_person(person)
         raise PackageRejected(STORE_FAILED) from None
     record_event("import", person_id=person_id, detail="export package")
     return person_id

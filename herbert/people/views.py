@@ -22,7 +22,7 @@ from herbert.photos.cleaning import photo_freshness
 from herbert.questions import registry
 from herbert.questions.changes import document_changes
 from herbert.questions.registry import COMPLETED, IN_PROGRESS, NOT_STARTED, SECTIONS
-from herbert.records import store
+from herbert.records import erasure, store
 
 bp = Blueprint("people", __name__)
 
@@ -351,7 +351,7 @@ def delete_person(person_id: str):
         if form.confirm.data != "yes":
             return redirect(url_for("people.overview", person_id=person.id))
         record_event("person.erase", person_id=person.id)
-        store.erase_person(person)
+        erasure.erase_person(person)
         flash("The record has been deleted. It cannot be recovered.")
         return redirect(url_for("people.dashboard"))
     return render_template("people/delete.html", person=person, form=form, summary=store.load_summary(person))

@@ -28,9 +28,11 @@ from sqlalchemy.engine import URL, make_url
 
 from herbert.clock import utcnow
 from herbert.extensions import db
-from herbert.keystore import key_wrapper, keyring_from_environment, keyring_path, load_keyring
 from herbert.models import DraftSection, Person, Photo, Revision, User
 from herbert.records.blobs import PHOTO_KEY, BlobMissing, BlobStore, blob_store
+from herbert.records.keys import key_wrapper, keyring_from_environment, keyring_path, load_keyring
+from herbert.records.store import delete_erased_person, forget_cached_keys
+from herbert.records.verify import verify_person
 
 FORMAT = "herbert-backup/1"
 MANIFEST = "manifest.json"
@@ -199,8 +201,6 @@ def check_keyring_fits(app: Flask, manifest: dict[str, Any]) -> None:
 
 def restore_backup(app: Flask, source: Path) -> RestoreReport:
     """Restore a backup into this (empty) instance, then prove every record opens; undo it if not."""
-    from herbert.records.store import delete_erased_person, forget_cached_keys, verify_person
-
     manifest = read_manifest(source)
     kind = db.engine.dialect.name
     if manifest["database"] != kind:

@@ -27,11 +27,11 @@ from flask.cli import AppGroup
 from herbert.config import write_private_file
 from herbert.crypto import Keyring
 from herbert.extensions import db
-from herbert.keystore import keyring_from_environment, keyring_lock, keyring_path, load_keyring, save_keyring
 from herbert.models import Person, User
-from herbert.records import store
+from herbert.records import store, verify
 from herbert.records.backup import BackupError, create_backup, restore_backup
 from herbert.records.blobs import PHOTO_KEY, blob_store
+from herbert.records.keys import keyring_from_environment, keyring_lock, keyring_path, load_keyring, save_keyring
 from herbert.records.sweep import sweep
 
 MAX_ROTATION_PASSES = 5
@@ -222,7 +222,7 @@ def verify_command() -> None:
         if wrapper_refuses(person_id):
             totals["erased people awaiting the sweep"] += 1
             continue
-        counts = store.verify_person(person_id)
+        counts = verify.verify_person(person_id)
         if any(kind.endswith("failed") for kind in counts):
             failures.append(person_id)
         totals += counts

@@ -1,13 +1,17 @@
 """The record store: the only module that turns people's data into ciphertext and back.
 
 Views, templates, the PDF and the export get plain dicts from here and never see sealed bytes.
-Each person has their own AES-256 data key, wrapped by the key wrapper (herbert.keystore: the local
+Each person has their own AES-256 data key, wrapped by the key wrapper (herbert.records.keys: the local
 keyring, or a KMS later). Every sealed value is bound by associated data to its table, row and part,
 so moving ciphertext between rows, sections or people makes it fail to open. Erasing a person first
 makes the keyring refuse their key for good (which older backups cannot undo), then destroys the
 wrapped key, then their rows and blobs.
 
-Failures to open are logged with ids only (never plaintext) and raised as RecordUnreadable.
+Failures to open are logged with ids only (never plaintext) and raised as RecordUnreadable; a person,
+version or photo that is not there raises RecordNotFound (a 404 page: herbert.errors). No Flask here: the
+unwrapped keys of a request or command live in its database session's `info`, which ends with it.
+
+Account secrets (two-factor) are sealed here too, under the keyring, through the same envelope.
 """
 
 import json
@@ -16,13 +20,11 @@ import random
 import re
 import secrets
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import abort, g
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,9 +32,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from herbert import crypto
 from herbert.clock import utcnow
 from herbert.extensions import db
-from herbert.keystore import forget_cached_keyring, key_wrapper
 from herbert.models import DraftSection, GeocodedPoints, Membership, Person, Photo, Revision, User
 from herbert.records.blobs import BlobMissing, blob_store
+from herbert.records.keys import forget_cached_keyring, key_wrapper, load_keyring
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,11 @@ T = TypeVar("T")
 
 class RecordUnreadable(Exception):
     """A sealed value failed to open (tampered, moved, or its key is gone). Holds no plaintext."""
+
+
+class RecordNotFound(LookupError):
+    """No such person (for this carer), version or photo: shown as the 404 page, the same as an id that never
+    existed, so ids reveal nothing."""
 
 
 class SectionChanged(Exception):
@@ -74,18 +81,24 @@ class PersonSummary:
 # --- keys -----------------------------------------------------------------------------------------
 
 
+KEY_CACHE = "herbert_data_keys"
+
+
 def _cached_keys() -> dict[tuple[str, str, bytes], bytes]:
-    """Unwrapped data keys for this request (or CLI command) only: flask.g dies with the app context."""
-    cache = g.get("_herbert_data_keys")
-    if cache is None:
-        cache = g._herbert_data_keys = {}
+    """Unwrapped data keys for this request (or CLI command) only: the session is removed with the app context."""
+    cache: dict[tuple[str, str, bytes], bytes] = db.session.info.setdefault(KEY_CACHE, {})
     return cache
 
 
-def forget_cached_keys() -> None:
-    """Drop every unwrapped key held for this app context, and look at the keyring file again
-    (long-running commands call it per batch)."""
-    g.pop("_herbert_data_keys", None)
+def forget_cached_keys(person_id: str | None = None) -> None:
+    """Drop the unwrapped keys held for this request or command (one person's, or all of them and look at the
+    keyring file again: long-running commands call it per batch)."""
+    cache = _cached_keys()
+    if person_id is not None:
+        for cache_key in [k for k in cache if k[0] == person_id]:
+            del cache[cache_key]
+        return
+    cache.clear()
     forget_cached_keyring()
 
 
@@ -233,7 +246,7 @@ def membership_for(user_id: int, person_id: str) -> tuple[Person, Membership]:
         .where(Membership.user_id == user_id, Person.id == person_id, Person.wrapped_key.is_not(None))
     ).one_or_none()
     if row is None or key_wrapper().is_forgotten(row[0].id):
-        abort(404)
+        raise RecordNotFound("no such record")
     return row[0], row[1]
 
 
@@ -446,7 +459,7 @@ def list_revisions(person: Person) -> list[dict[str, Any]]:
 def load_revision(person: Person, number: int) -> dict[str, Any]:
     row = db.session.execute(db.select(Revision).filter_by(person_id=person.id, number=number)).scalar_one_or_none()
     if row is None:
-        abort(404)
+        raise RecordNotFound("no such record")
     return _open_json(person, "revisions", person.id, f"v{number}", row.document_sealed)
 
 
@@ -584,7 +597,7 @@ def list_photos(person: Person) -> list[dict[str, Any]]:
 def _photo_row(person: Person, photo_id: str) -> Photo:
     row = db.session.execute(db.select(Photo).filter_by(id=photo_id, person_id=person.id)).scalar_one_or_none()
     if row is None:
-        abort(404)
+        raise RecordNotFound("no such record")
     return row
 
 
@@ -639,34 +652,11 @@ def delete_photo(person: Person, photo_id: str) -> None:
     _delete_blobs([photo_id])
 
 
-# --- erasure --------------------------------------------------------------------------------------
-
-
-def erase_person(person: Person) -> None:
-    """Crypto-shred, then delete. In this order, each step durable before the next:
-
-    1. the keyring records the person as erased, so it refuses their data key from now on, including
-       the copy inside any older database backup (see docs/readme/keys-and-backups.md);
-    2. the wrapped data key is destroyed in the database (SQLite overwrites the freed bytes);
-    3. their rows are deleted, then their photo blobs; SQLite's write-ahead log is checkpointed so the
-       old pages do not linger in the -wal file.
-    A crash part-way leaves a person the keyring already refuses; the start-up sweep finishes the job.
-    """
-    person_id = person.id
-    key_wrapper().forget(person_id)
-    person.wrapped_key = None
-    person.kek_id = None
-    person.summary_sealed = None
-    person.status = "erased"
-    db.session.commit()
-    delete_erased_person(person_id)
-    cache = g.get("_herbert_data_keys") or {}
-    for cache_key in [k for k in cache if k[0] == person_id]:
-        del cache[cache_key]
+# --- deleting what is left of an erased person --------------------------------------------------------
 
 
 def delete_erased_person(person_id: str) -> None:
-    """Delete the rows and blobs of a person whose key is already gone (erase, sweep and restore use it)."""
+    """Delete the rows and blobs of a person whose key is already gone (erasure, sweep, rotation and restore)."""
     photo_ids = list(db.session.execute(db.select(Photo.id).filter_by(person_id=person_id)).scalars())
     for model in (DraftSection, Revision, Photo, GeocodedPoints, Membership):
         db.session.execute(db.delete(model).filter_by(person_id=person_id))
@@ -674,6 +664,7 @@ def delete_erased_person(person_id: str) -> None:
     db.session.commit()
     _delete_blobs(photo_ids)
     checkpoint_sqlite()
+    forget_cached_keys(person_id)
 
 
 def checkpoint_sqlite() -> None:
@@ -684,57 +675,31 @@ def checkpoint_sqlite() -> None:
         db.session.commit()
 
 
-def erase_people_only_cared_for_by(user_id: int) -> int:
-    """Before deleting an account: erase every person no other account cares for. Returns how many."""
-    others = db.select(Membership.person_id).where(Membership.user_id != user_id)
-    person_ids: Iterable[str] = db.session.execute(
-        db.select(Membership.person_id).where(Membership.user_id == user_id, Membership.person_id.not_in(others))
-    ).scalars()
-    count = 0
-    for person_id in list(person_ids):
-        person = db.session.get(Person, person_id)
-        if person is not None:
-            erase_person(person)
-            count += 1
-    return count
+# --- account secrets (two-factor) ----------------------------------------------------------------
 
 
-# --- checking every record (keys verify, restore) -------------------------------------------------
+def _account_aad(user_id: int, part: str) -> bytes:
+    return crypto.associated_data("users", user_id, part)
 
 
-def verify_person(person_id: str) -> Counter:
-    """Open everything of one person: {"<kind> ok": n, "<kind> failed": n}. Failures are logged by id."""
-    counts: Counter = Counter()
-    person = db.session.get(Person, person_id)
-    if person is None or person.wrapped_key is None:
-        return counts
+def seal_account_secret(user_id: int, part: str, secret: str) -> bytes:
+    """Seal an account's secret under the keyring's active key, bound to ("users", user_id, part). The value
+    is `<kek id>.<envelope>`, so it still opens after a key rotation (reseal_account_secrets moves it on)."""
+    kek_id, envelope = load_keyring().wrap(secret.encode(), _account_aad(user_id, part))
+    return kek_id.encode() + b"." + envelope
 
-    def check(kind: str, opener: Callable[[], Any]) -> None:
-        try:
-            opener()
-            counts[f"{kind} ok"] += 1
-        except RecordUnreadable:
-            counts[f"{kind} failed"] += 1
 
-    check("data keys", lambda: data_key(person))
-    if counts["data keys failed"]:
-        counts["records skipped"] += 1
-        return counts
-    if person.summary_sealed is not None:
-        check("summaries", lambda: load_summary(person))
-    for row in db.session.execute(db.select(DraftSection).filter_by(person_id=person_id)).scalars():
-        check(
-            "draft sections",
-            lambda row=row: _open_json(person, "draft_sections", person_id, row.section, row.answers_sealed),
-        )
-    for row in db.session.execute(db.select(Revision).filter_by(person_id=person_id)).scalars():
-        check(
-            "revisions",
-            lambda row=row: _open_json(person, "revisions", person_id, f"v{row.number}", row.document_sealed),
-        )
-    if db.session.get(GeocodedPoints, person_id) is not None:
-        check("geocoded points", lambda: load_points(person))
-    for row in db.session.execute(db.select(Photo).filter_by(person_id=person_id)).scalars():
-        check("photo details", lambda row=row: _open_json(person, "photos", row.id, "details", row.details_sealed))
-        check("photos", lambda row=row: open_photo(person, row.id))
-    return counts
+def open_account_secret(user_id: int, part: str, sealed: bytes) -> str:
+    kek_id, _, envelope = bytes(sealed).partition(b".")
+    try:
+        if not envelope:
+            raise crypto.DecryptionError("malformed")
+        return load_keyring().unwrap(kek_id.decode(), envelope, _account_aad(user_id, part)).decode()
+    except (crypto.DecryptionError, KeyError, ValueError):
+        log.error("sealed %s secret of account %s failed to open", part, user_id)
+        raise RecordUnreadable(f"account {user_id} {part} cannot be opened") from None
+
+
+def account_secret_key_id(sealed: bytes) -> str:
+    """Which key-encryption key a sealed account secret is under."""
+    return bytes(sealed).partition(b".")[0].decode()

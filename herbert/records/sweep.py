@@ -26,9 +26,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from herbert.extensions import db
-from herbert.keystore import keyring_from_environment, keyring_path, load_keyring
 from herbert.models import Person, Photo
 from herbert.records.blobs import PHOTO_KEY, FolderBlobStore, blob_store
+from herbert.records.keys import keyring_from_environment, keyring_path, load_keyring
+from herbert.records.store import delete_erased_person
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,6 @@ def sweep(app: Flask, grace_seconds: float, blobs: bool = True) -> SweepResult:
 
 
 def _finish_erasures() -> int:
-    from herbert.records.store import delete_erased_person
-
     erased = sorted(load_keyring().erased)
     found = set(db.session.execute(db.select(Person.id).where(Person.wrapped_key.is_(None))).scalars())
     for start in range(0, len(erased), 500):  # the erasure list can be long: ask in chunks

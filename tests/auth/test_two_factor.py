@@ -7,9 +7,9 @@ import pytest
 
 from herbert import clock
 from herbert.auth import two_factor as tf
-from herbert.crypto import DecryptionError
 from herbert.extensions import db
 from herbert.models import User
+from herbert.records import store
 
 from .conftest import PASSWORD, TwoFactorSetUp, code_at, csrf, error_text, page, post, user_row
 
@@ -54,7 +54,7 @@ def test_secret_and_recovery_codes_are_not_stored_in_clear(app, two_factor):
         assert code not in user.recovery_codes and code.replace("-", "") not in user.recovery_codes
     with app.app_context():
         assert tf.open_secret(user.id, sealed) == two_factor.secret
-        with pytest.raises(DecryptionError):
+        with pytest.raises(store.RecordUnreadable):
             tf.open_secret(user.id + 1, sealed)  # bound to its own row: copied elsewhere, it will not open
         session_data = " ".join(row for (row,) in db.session.execute(db.text("SELECT data FROM web_sessions")))
     assert two_factor.secret not in session_data
@@ -175,7 +175,7 @@ def test_org_admins_must_set_up_two_factor_first(app, client, auth):
 
 
 def test_reseal_moves_secrets_to_the_active_key(app, two_factor):
-    from herbert.keystore import load_keyring
+    from herbert.records.keys import load_keyring
 
     with app.app_context():
         keyring = load_keyring()

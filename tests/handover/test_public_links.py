@@ -3,8 +3,8 @@
 import pytest
 
 from herbert import create_app
-from herbert.keystore import Keyring
 from herbert.links import public_host, public_url_for
+from herbert.records.keys import Keyring
 
 from .journey import create_share, report_missing
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from herbert.documents import kept, renderer
 from herbert.extensions import db
 from herbert.models import Person, Revision, Share
-from herbert.records import store
+from herbert.records import erasure, store
 
 from .journey import create_share, page, police_open, report_missing
 
@@ -110,7 +110,7 @@ def test_kept_share_pdf_goes_when_the_share_ends_or_locks_or_the_person_is_erase
             None,
         ]
         person = db.session.get(Person, carer.person_id)
-        store.erase_person(person)
+        erasure.erase_person(person)
         assert db.session.execute(db.select(db.func.count()).select_from(Share)).scalar() == 0
 
 

@@ -16,7 +16,7 @@ from herbert.mail.models import OutboxMessage, SentReminder
 from herbert.mail.reminders import review_stage
 from herbert.models import Membership, Person, User
 from herbert.photos import cleaning
-from herbert.records import store
+from herbert.records import erasure, store
 
 from .conftest import CANARIES, Mailbox, link_to, parts, post, text_of, whole_message
 
@@ -138,7 +138,7 @@ def test_unverified_carers_get_no_reminders_and_erased_people_none(mail_app: Fla
     verified = add_carer(mail_app, "carer@example.com")
     erased = add_person(mail_app, verified, review_on=TODAY)
     with mail_app.app_context():
-        store.erase_person(db.session.get(Person, erased))
+        erasure.erase_person(db.session.get(Person, erased))
     assert run_reminders(mail_app, TODAY)["review"] == 0
 
 

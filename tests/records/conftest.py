@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from herbert.keystore import load_keyring
+from herbert.records.keys import load_keyring
 
 # store_helpers sits next to this file; the subprocess worker imports it by name too, so make that name
 # importable whether or not this folder is a package.

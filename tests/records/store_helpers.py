@@ -15,8 +15,8 @@ from PIL import Image
 
 from herbert import crypto
 from herbert.extensions import db
-from herbert.keystore import key_wrapper, load_keyring
 from herbert.models import DraftSection, Membership, Person, User
+from herbert.records.keys import key_wrapper, load_keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable

@@ -14,9 +14,9 @@ from store_helpers import jpeg_with_exif, run_flask, subprocess_env
 from herbert import create_app
 from herbert.crypto import DecryptionError
 from herbert.extensions import db
-from herbert.keystore import keyring_path, load_keyring
 from herbert.models import Person
-from herbert.records import store
+from herbert.records import erasure, store
+from herbert.records.keys import keyring_path, load_keyring
 from tests.blob_backends import blob_environment, every_stored_object, stored_blobs
 
 pytestmark = pytest.mark.blob_backends
@@ -40,7 +40,7 @@ def test_b12_restoring_an_older_backup_cannot_open_an_erased_person(ctx, tmp_pat
     older = tmp_path / "before-erasure"
     assert runner.invoke(args=["backup", str(older)]).exit_code == 0
 
-    store.erase_person(db.session.get(Person, erased_id))
+    erasure.erase_person(db.session.get(Person, erased_id))
     assert erased_id in load_keyring().erased
 
     # 1. The live database no longer holds the wrapped key anywhere (SQLite: file, -wal, -shm; secure_delete
@@ -128,7 +128,7 @@ def test_an_erased_person_is_refused_even_if_their_rows_come_back(ctx):
     person_id = make_person(ctx, "Erased")
     row = db.session.get(Person, person_id)
     saved = (row.kek_id, bytes(row.wrapped_key), bytes(row.summary_sealed))
-    store.erase_person(row)
+    erasure.erase_person(row)
     db.session.add(Person(id=person_id, kek_id=saved[0], wrapped_key=saved[1], summary_sealed=saved[2]))
     db.session.commit()
     with pytest.raises(store.RecordUnreadable):

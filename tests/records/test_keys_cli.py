@@ -17,9 +17,9 @@ from store_helpers import FLASK, ROOT, jpeg_with_exif, run_flask, seed_people, s
 from herbert import create_app
 from herbert.crypto import Keyring
 from herbert.extensions import db
-from herbert.keystore import keyring_path, load_keyring
 from herbert.models import Person
-from herbert.records import store
+from herbert.records import erasure, store
+from herbert.records.keys import keyring_path, load_keyring
 from tests.blob_backends import blob_environment, stored_blobs
 
 
@@ -76,7 +76,7 @@ def test_retire_refuses_while_an_old_key_is_in_use(ctx):
     keyring = load_keyring()
     old = keyring.active
     keyring.add_key()
-    from herbert.keystore import save_keyring
+    from herbert.records.keys import save_keyring
 
     save_keyring(ctx.app, keyring)  # a key was added, but the person is still wrapped by the old one
     # rotate finishes the earlier rotation first, so make the old key busy by hand after it:
@@ -111,7 +111,7 @@ def test_rotation_with_a_keyring_from_a_secret_store(ctx, tmp_path):
     """The runbook for several app servers (docs/operations/deploy.md): new-keyring, roll out, rotate, retire."""
     people = [full_person(ctx, f"Person {n}") for n in range(3)]
     erased = store.create_person(ctx.user_id)
-    store.erase_person(db.session.get(Person, erased))
+    erasure.erase_person(db.session.get(Person, erased))
     runner = ctx.app.test_cli_runner()
 
     def use_secret(text_: str) -> None:  # what restarting every app server with the new secret does

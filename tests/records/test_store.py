@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 from store_helpers import jpeg_with_exif, make_user
-from werkzeug.exceptions import NotFound
 
 from herbert.extensions import db
-from herbert.keystore import keyring_path, load_keyring
 from herbert.models import DraftSection, Person, Photo, Revision
-from herbert.records import store
+from herbert.records import erasure, store
 from herbert.records.blobs import blob_store
+from herbert.records.keys import keyring_path, load_keyring
 from herbert.records.store import RecordUnreadable
 from herbert.records.sweep import sweep
 from tests.blob_backends import every_stored_object, stored_blobs
@@ -77,11 +76,11 @@ def test_round_trip_of_everything(ctx):
 def test_other_carers_get_404(ctx):
     person = new_person(ctx)
     stranger = make_user()
-    with pytest.raises(NotFound):
+    with pytest.raises(store.RecordNotFound):
         store.person_for(stranger, person.id)
     assert store.people_for(stranger) == []
     other = new_person(type(ctx)(app=ctx.app, user_id=stranger))
-    with pytest.raises(NotFound):
+    with pytest.raises(store.RecordNotFound):
         store.open_photo(person, store.add_photo(other, jpeg_with_exif("x"), {}))  # photo of someone else
 
 
@@ -189,7 +188,7 @@ def test_erase_shreds_the_key_first_and_removes_everything(ctx):
     photo = store.add_photo(person, jpeg_with_exif("x"), {"caption": "c"})
     keep = new_person(ctx, "Someone else")
     person_id = person.id
-    store.erase_person(person)
+    erasure.erase_person(person)
     assert person_id in load_keyring().erased
     assert person_id in keyring_path(ctx.app).read_text()  # durable in the keyring file
     for model, column in ((Person, Person.id), (DraftSection, DraftSection.person_id), (Revision, Revision.person_id)):
@@ -197,7 +196,7 @@ def test_erase_shreds_the_key_first_and_removes_everything(ctx):
     assert db.session.get(Photo, photo) is None
     assert not blob_store().exists(photo) and every_stored_object(ctx.app) == {}
     assert [s.id for s in store.people_for(ctx.user_id)] == [keep.id]
-    with pytest.raises(NotFound):
+    with pytest.raises(store.RecordNotFound):
         store.person_for(ctx.user_id, person_id)
 
 
@@ -209,7 +208,7 @@ def test_erase_people_only_cared_for_by_an_account(ctx):
 
     db.session.add(Membership(user_id=other, person_id=shared))
     db.session.commit()
-    assert store.erase_people_only_cared_for_by(ctx.user_id) == 1
+    assert erasure.erase_people_only_cared_for_by(ctx.user_id) == 1
     assert db.session.get(Person, mine_only) is None and db.session.get(Person, shared) is not None
 
 
