@@ -90,7 +90,7 @@ def main() -> None:
     os.environ.update(env)
     from herbert import create_app
     from herbert.extensions import db
-    from herbert.handover import shares
+    from herbert.handover.shares import lifecycle as shares
     from herbert.mail.delivery import OutboxMessage
     from herbert.mail.reminders import review_reminders, send_due_reminders
     from herbert.mail.senders import OutgoingEmail, SmtpSender

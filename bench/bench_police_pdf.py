@@ -23,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from herbert import create_app  # noqa: E402
 from herbert.extensions import db  # noqa: E402
-from herbert.handover import share_pdfs, shares, snapshot  # noqa: E402
+from herbert.handover.shares import lifecycle as shares  # noqa: E402
+from herbert.handover.shares import pdfs as share_pdfs  # noqa: E402
+from herbert.handover.shares import snapshot  # noqa: E402
 from herbert.models import Person, Share, User  # noqa: E402
 from herbert.photos.cleaning import clean_photo  # noqa: E402
 from herbert.records import store  # noqa: E402
@@ -77,7 +79,7 @@ def main() -> None:
     police = app.test_client()
     opened = police.post("/police", data={"reference": reference, "code": code})
     assert opened.status_code == 303, opened.status_code
-    pdf_path = opened.location + "/form.pdf"
+    pdf_path = opened.location + "/pdf"
     size = len(police.get(pdf_path).data)  # warm both paths once
     police.get("/police")
 

@@ -92,13 +92,15 @@ def register_blueprints(app: Flask) -> None:
     from herbert.auth import views as auth_views
     from herbert.care import views as care_views
     from herbert.documents import views as document_views
-    from herbert.handover import police
-    from herbert.handover import views as handover_views
+    from herbert.handover import found
+    from herbert.handover.missing import views as missing_views
+    from herbert.handover.police import views as police_views
+    from herbert.handover.shares import views as share_views
+    from herbert.handover.transfer import views as transfer_views
     from herbert.mail import account_views as mail_account_views
     from herbert.people import views as people_views
     from herbert.photos import views as photo_views
     from herbert.questions import views as question_views
-    from herbert.search_aid import views as search_aid_views
 
     for module in (
         pages,
@@ -108,10 +110,12 @@ def register_blueprints(app: Flask) -> None:
         question_views,
         photo_views,
         document_views,
-        handover_views,
-        police,
+        missing_views,
+        share_views,
+        police_views,
+        transfer_views,
+        found,
         mail_account_views,
-        search_aid_views,
         care_views,
     ):
         app.register_blueprint(module.bp)
@@ -122,11 +126,13 @@ def register_request_hooks(app: Flask) -> None:
     from herbert.auth.guard import load_signed_in_user
     from herbert.errors import init_error_pages
     from herbert.security_headers import init_security_headers
+    from herbert.template_helpers import init_template_helpers
 
     init_security_headers(app)
     app.before_request(load_signed_in_user)
     init_error_pages(app)
     init_access(app)
+    init_template_helpers(app)
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

@@ -23,7 +23,7 @@ import argparse
 from waitress import serve
 
 from herbert import create_app
-from herbert.handover.views import IMPORT_REQUEST_BYTES
+from herbert.handover.transfer.views import IMPORT_REQUEST_BYTES
 
 THREADS = 8
 CONNECTION_LIMIT = 500

@@ -118,14 +118,14 @@ LEAST_ROLE = {
     "care.leave": VIEWER,
     "care.activity": VIEWER,
     # the emergency is never blocked by a role
-    "handover.start": VIEWER,
-    "handover.last_seen": VIEWER,
-    "handover.clothing": VIEWER,
-    "handover.more_details": VIEWER,
-    "handover.ready": VIEWER,
-    "handover.missing_pdf": VIEWER,
-    "handover.create_share": VIEWER,
-    "handover.shares_page": VIEWER,
+    "missing.start": VIEWER,
+    "missing.last_seen": VIEWER,
+    "missing.clothing": VIEWER,
+    "missing.more_details": VIEWER,
+    "shares.handover": VIEWER,
+    "documents.missing_pdf": VIEWER,
+    "shares.create": VIEWER,
+    "shares.index": VIEWER,
     "people.check_answers": EDITOR,
     "people.publish": EDITOR,
     "questions.section_start": EDITOR,
@@ -136,10 +136,10 @@ LEAST_ROLE = {
     "photos.change": EDITOR,
     "photos.make_primary": EDITOR,
     "photos.remove": EDITOR,
-    "handover.end_share": EDITOR,
-    "handover.export_record": EDITOR,
-    "handover.found": EDITOR,
-    "handover.after_found": EDITOR,
+    "shares.end": EDITOR,
+    "transfer.export_package": EDITOR,
+    "found.confirm": EDITOR,
+    "found.after": EDITOR,
     "people.delete_person": OWNER,
     "care.invite": OWNER,
     "care.cancel_invitation": OWNER,
@@ -220,7 +220,9 @@ def test_roles_on_every_person_route(app):
     """Every person route × GET/POST × (owner, editor, viewer, removed carer, invited-not-yet-accepted,
     stranger): 403 for a carer whose role lacks the permission, 404 for anyone who is not a carer, with
     nothing changed; and the roles that may use a route are let through (not 403/404)."""
-    from herbert.handover import missing, shares, snapshot
+    from herbert.handover.missing import report as missing
+    from herbert.handover.shares import lifecycle as shares
+    from herbert.handover.shares import snapshot
     from herbert.models import Membership
     from tests.care.helpers import Person as Browser
     from tests.care.helpers import accept, invite

@@ -22,9 +22,10 @@ from herbert.documents.printable import (
     shown,
 )
 from herbert.documents.printed_photos import Photo, PrintedPhoto
-from herbert.handover import missing
+from herbert.handover.missing import report as missing
 from herbert.photos.kinds import kind_label
 from herbert.questions import registry
+from herbert.wording import as_phrase, person_with_relationship
 
 # Every (section, question) the grab sheet reads by name. tests/test_pdf_document.py checks they exist.
 GRAB_SHEET: dict[str, tuple[str, ...]] = {
@@ -148,26 +149,6 @@ class GrabSheet:
 
 def _label(section_slug: str, name: str) -> str:
     return question(section_slug, name).label
-
-
-def as_phrase(*parts: str) -> str:
-    """Answers joined as one phrase: "White", "Short and curly" → "White, short and curly" (a capital is
-    lowered only where the next letter is lower case, so "LS1" or "UK" stay as typed)."""
-    words = [part for part in parts if part]
-    return ", ".join(words[:1] + [lower_first(word) for word in words[1:]])
-
-
-def lower_first(word: str) -> str:
-    return word[0].lower() + word[1:] if len(word) > 1 and word[0].isupper() and word[1].islower() else word
-
-
-def person_with_relationship(who: str, relationship: str) -> str:
-    """ "Susan Ellis (Daughter)", but "Susan Ellis – daughter (lives with her)" rather than nested brackets."""
-    if not relationship:
-        return who
-    if "(" in relationship or ")" in relationship:
-        return f"{who} – {lower_first(relationship)}"
-    return f"{who} ({relationship})"
 
 
 def grab_sheet(document: registry.Document, photos: list[PrintedPhoto], today: date) -> GrabSheet:

@@ -18,7 +18,7 @@ from herbert.documents.budget import fit_document
 from herbert.documents.grab_sheet import Fact, grab_sheet, missing_now_facts
 from herbert.documents.printable import FIT_LEVELS, clip, printable
 from herbert.documents.printed_photos import Photo, PrintedPhoto, printed_photos
-from herbert.handover.share_messages import footer_line
+from herbert.handover.shares.messages import footer_line
 from herbert.links import police_address
 from herbert.questions import registry
 from herbert.search_aid.aid import build_search_aid
@@ -171,7 +171,7 @@ def police_pdf_html(
     sheet.missing_now = missing_now_facts(missing_report, first=True, photos=photos)
     sections, not_answered = printed_sections(document, printed)
     return render_template(
-        "pdf/police.html",
+        "documents/pdf/police.html",
         title=police_pdf_title(meta),
         header=header,
         sheet=sheet,

@@ -52,7 +52,7 @@ def poster_html(document: registry.Document, primary_photo: Photo | None, meta: 
     photos = printed_photos([primary_photo]) if primary_photo else []
     name = shown(document, "about-the-person", "full_name")
     return render_template(
-        "pdf/poster.html",
+        "documents/pdf/poster.html",
         title="Missing person appeal",
         name=name or shown(document, "about-the-person", "preferred_name"),
         preferred_name=shown(document, "about-the-person", "preferred_name") if name else "",

@@ -276,7 +276,7 @@ class RenderPool:
     """Long-lived render workers shared fairly between two lanes; each render borrows one for its duration.
 
     Carers' renders (drafts, versions, posters, exports) may use `size` workers at once. Police renders (the
-    share's form.pdf, missing/police.pdf) may use those too, and have `reserved` more that only they can use,
+    share's PDF, the carer's missing-now PDF) may use those too, and have `reserved` more that only they can use,
     so a queue of heavy carer renders can never starve them. Nobody queues for long: a render that cannot get
     a worker within its lane's wait raises PdfBusy, and the caller shows the "try again" page. A worker that
     overruns its time limit is killed and replaced.

@@ -1,5 +1,5 @@
-"""The PDF downloads: a person's draft, a published version, and the appeal poster (police PDFs are in
-herbert.handover.police)."""
+"""The carer's PDF downloads: the draft, a published version, the appeal poster and the missing-now PDF to hand to
+police (the police's own download is in herbert.handover.police.views)."""
 
 from typing import Any
 
@@ -10,16 +10,17 @@ from herbert.audit import record_event
 from herbert.auth.limits import pdf_limits
 from herbert.clock import utcnow
 from herbert.documents import kept, renderer
-from herbert.documents.police_form import long_date, render_police_pdf
+from herbert.documents.police_form import handover_meta, long_date, render_police_pdf
 from herbert.documents.poster import publicity_consented, render_appeal_poster
 from herbert.documents.printed_photos import Photo
-from herbert.handover import missing
+from herbert.handover.missing import report as missing
+from herbert.handover.shares import snapshot
 from herbert.questions import registry
 from herbert.records import store
 
 bp = Blueprint("documents", __name__)
 
-@bp.app_template_global("documents_panel")
+
 def documents_panel(person: Any, draft: registry.Document | None = None) -> dict[str, Any]:
     """For templates/people/_documents_panel.html: published versions, whether a draft exists, the poster."""
     if draft is None:
@@ -43,9 +44,10 @@ def _open_missing_report(person: Any) -> dict[str, Any] | None:
     return (missing.load_report(person, report) or None) if report is not None else None
 
 
-def _pdf_response(body: bytes, filename: str) -> Response:
+def _pdf_response(body: bytes, filename: str, *, inline: bool = False) -> Response:
+    """inline: the browser shows it at once (the missing-now PDF, to read out or print), else it downloads."""
     response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -107,7 +109,7 @@ def version_pdf(person_id: str, number: int):
     return _pdf_response(body, f"herbert-protocol-v{number}-{_today_stamp()}.pdf")
 
 
-@bp.route("/people/<person_id>/poster")
+@bp.route("/people/<person_id>/pdf/poster")
 @person_required(Permission.VIEW)
 @pdf_limits
 def poster(person_id: str):
@@ -126,3 +128,29 @@ def poster(person_id: str):
         return _failed(error)
     record_event("pdf.download", person_id=person.id, detail="poster")
     return _pdf_response(body, f"missing-person-appeal-{_today_stamp()}.pdf")
+
+
+@bp.route("/people/<person_id>/pdf/missing")
+@person_required(Permission.EMERGENCY)
+@pdf_limits
+def missing_pdf(person_id: str):
+    """The PDF the carer hands police now: the current form with the missing-now report on top of page 1."""
+    person = current_person()
+    source = snapshot.default_source(person)
+    report_row = missing.open_report(person)
+    photos = [
+        (snapshot.photo_details(p) | {"id": p["id"]}, store.open_photo(person, p["id"]))
+        for p in store.list_photos(person)
+    ]
+    try:
+        body = render_police_pdf(
+            snapshot.load_source(person, source),
+            photos,
+            meta=handover_meta(snapshot.source_label(source)),
+            missing_report=missing.load_report(person, report_row) if report_row else None,
+            lane=renderer.POLICE,  # the carer is handing this to police now: it must not queue behind drafts
+        )
+    except renderer.PdfError as error:
+        return _failed(error)
+    record_event("missing.pdf", person_id=person.id, detail=source)
+    return _pdf_response(body, f"herbert-protocol-missing-now-{_today_stamp()}.pdf", inline=True)

@@ -1,0 +1,2 @@
+"""The emergency and moving a record: missing now, shares with police and what police see, transfer (export and
+import), and found."""

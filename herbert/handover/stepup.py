@@ -10,6 +10,9 @@ code, mark_authenticated). The POST routes carry herbert.auth.limits.account_pas
 from datetime import timedelta
 
 from flask import g
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
+from wtforms import PasswordField, StringField
+from wtforms.validators import Length
 
 from herbert.audit import record_event
 from herbert.auth import two_factor
@@ -50,3 +53,16 @@ def confirm(form) -> bool:
             return False
     mark_authenticated()
     return True
+
+
+class StepUpMixin:
+    """The carer's password again (and two-factor code when on): asked on the same page as the action, so a
+    share or export needs no separate confirmation page when the last check is older than a few minutes."""
+
+    password = PasswordField("Your password", widget=GovPasswordInput(), validators=[Length(max=256)])
+    code = StringField(
+        "Security code",
+        widget=GovTextInput(),
+        description="The 6-digit code from your authenticator app, or a recovery code",
+        validators=[Length(max=40)],
+    )

@@ -107,7 +107,7 @@ KINDS: dict[str, Kind] = {
             "Sign in to see when it was opened, add details, or end the share.",
         ),
         "See the share",
-        "handover.shares_page",
+        "shares.index",
         link_values=("person_id",),
     ),
     "share-locked": Kind(
@@ -118,7 +118,7 @@ KINDS: dict[str, Kind] = {
             "If police still need it, sign in and make a new share, then read them the new access code.",
         ),
         "Make a new share",
-        "handover.shares_page",
+        "shares.index",
         link_values=("person_id",),
     ),
     "review-due": Kind(

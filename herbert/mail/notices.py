@@ -76,7 +76,7 @@ def signed_in(user: User) -> None:
     """Remember this browser for this account; tell the carer when it is one we had not seen before.
 
     The very first sign-in of an account (at sign-up) is not news, so it only remembers the device."""
-    from herbert.handover.clients import describe_client
+    from herbert.handover.shares.clients import describe_client
 
     token = request.cookies.get(DEVICE_COOKIE) or ""
     if not 20 <= len(token) <= 64:

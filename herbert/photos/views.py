@@ -7,7 +7,6 @@ images are sent with Cache-Control: no-store.
 
 import io
 import logging
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
@@ -21,7 +20,6 @@ from herbert.dates import as_date
 from herbert.models import Person
 from herbert.photos import cleaning
 from herbert.photos.forms import AddPhotoForm, ConfirmForm, PhotoDetailsForm
-from herbert.photos.kinds import kind_label
 from herbert.records import store
 
 log = logging.getLogger(__name__)
@@ -73,25 +71,6 @@ def _read_upload(upload: Any) -> bytes:
 
 def overview_url(person_id: str) -> str:
     return url_for("people.overview", person_id=person_id)
-
-
-@bp.app_template_filter("photo_date")
-def photo_date(value: str | date | None) -> str:
-    """27 March 2025, the GOV.UK way of writing a date."""
-    day = as_date(value)
-    return f"{day.day} {day:%B %Y}" if day else "Not known"
-
-
-bp.add_app_template_global(kind_label, "photo_kind_label")
-
-
-@bp.app_template_global("person_photos")
-def person_photos(person: Person) -> list[dict[str, Any]]:
-    """For templates/people/_photos_panel.html when the overview view did not pass `photos`."""
-    return store.list_photos(person)
-
-
-bp.add_app_template_global(cleaning.photo_freshness, "photo_freshness")
 
 
 def _page_context(person: Person) -> dict[str, Any]:

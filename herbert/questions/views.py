@@ -11,7 +11,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
-from markupsafe import Markup, escape
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
@@ -23,9 +22,9 @@ from herbert.models import Person
 from herbert.questions import conflicts, registry
 from herbert.questions.conflicts import ConflictForm
 from herbert.questions.registry import SECTIONS, Page, Section
-from herbert.questions.widgets import render_question, top_level_fields
+from herbert.questions.widgets import top_level_fields
 from herbert.records import store
-from herbert.search_aid.views import points_after_save
+from herbert.search_aid.stored_points import points_after_save
 
 bp = Blueprint("questions", __name__)
 
@@ -33,11 +32,6 @@ bp = Blueprint("questions", __name__)
 SECTION_SLUGS = "any(" + ", ".join(f"'{section.slug}'" for section in SECTIONS if section.endpoint is None) + ")"
 PAGE_URL = f"/people/<person_id>/<{SECTION_SLUGS}:section_slug>/<page_slug>"
 SAVED_MESSAGE = "Your answers have been saved. You can come back and carry on at any time."
-
-
-@bp.app_template_global()
-def question_html(form: Any, field: Any, answers: dict[str, Any], heading: str | None = None) -> Any:
-    return render_question(form, field, answers, heading)
 
 
 class ConfirmRemoveForm(FlaskForm):
@@ -395,17 +389,3 @@ def remove_row(person_id: str, section_slug: str, page_slug: str, row_id: str):
         row_title=title,
         back_url=page_url(person.id, page),
     )
-
-
-@bp.app_template_filter("multiline")
-def multiline(text: Any) -> Markup:
-    """Escape an answer and keep its line breaks (addresses, long answers)."""
-    return Markup("<br>").join(escape(str(text)).split("\n"))
-
-
-@bp.app_template_filter("lower_first")
-def lower_first(text: Any) -> str:
-    """A label inside a sentence ("Change NHS number", "Change date of birth"): the first letter is
-    lowered only when the next one is lower case, so acronyms stay as they are."""
-    text = str(text)
-    return text[0].lower() + text[1:] if len(text) > 1 and text[0].isupper() and text[1].islower() else text

@@ -1,8 +1,8 @@
 """The search aid as one plain object for the templates: places nearest-first, rings, hazards, the map.
 
 `build_search_aid(document, report, known)` is the one function the police view, the police PDF and the
-carer's handover page call (through herbert.search_aid.views). Distances are measured from where they were
-last seen; from home when there is no report or the last-seen place has no point.
+carer's handover page call (pages through herbert.search_aid.stored_points.search_aid_for). Distances are
+measured from where they were last seen; from home when there is no report or the last-seen place has no point.
 """
 
 from collections.abc import Callable, Mapping

@@ -10,8 +10,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from herbert.extensions import db
+from herbert.handover.missing import report as missing
 from herbert.models import Person
 from herbert.records import store
+from herbert.search_aid.aid import SearchAid, build_search_aid
 from herbert.search_aid.geocode import Point, postcode_point
 from herbert.search_aid.places import postcodes_in
 
@@ -53,3 +56,22 @@ def refresh_points(person: Person, document: Mapping[str, Any], report: Mapping[
     if points != previous:
         store.save_points(person, points)
     return looked_up
+
+
+def search_aid_for(
+    document: Mapping[str, Any] | None, report: Mapping[str, Any] | None = None, person: Any = None
+) -> SearchAid | None:
+    """The search aid for a document and (optional) missing-now report. `person` (a Person or its id) lets it
+    use the person's sealed geocoded points instead of looking every postcode up again."""
+    row = person if isinstance(person, Person) else (db.session.get(Person, person) if person else None)
+    return build_search_aid(document, report, known_points(row))
+
+
+def points_after_save(person: Person) -> None:
+    """Geocode on save, after the caller committed the answers: the draft's and the open report's postcodes.
+    Never lets a geocoding problem undo or block a save (the pages fall back to looking up at render)."""
+    try:
+        refresh_points(person, store.load_draft(person), missing.load_report(person, missing.open_report(person)))
+    except Exception as error:  # noqa: BLE001 - fail soft: the answer is saved, the point can wait
+        db.session.rollback()
+        log.warning("geocoding after a save failed for person %s: %s", person.id, type(error).__name__)

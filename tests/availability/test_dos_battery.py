@@ -25,7 +25,9 @@ from PIL import Image
 from herbert import create_app
 from herbert.auth.passwords import hash_password
 from herbert.extensions import db
-from herbert.handover import export, shares, snapshot
+from herbert.handover.shares import lifecycle as shares
+from herbert.handover.shares import snapshot
+from herbert.handover.transfer import export
 from herbert.models import Person, User
 from herbert.records import store
 from tests.availability.live import ServedApp, p95, timed_get
@@ -193,7 +195,7 @@ def test_b19_police_pages_and_sign_in_stay_responsive_under_attack(served):
     time.sleep(1)
     during = probe(server, officer, token, seconds=ATTACK_SECONDS)
     police_pdf_started = time.perf_counter()
-    police_pdf_status, police_pdf = officer.get(officer.form_path + "/form.pdf", timeout=60)
+    police_pdf_status, police_pdf = officer.get(officer.form_path + "/pdf", timeout=60)
     police_pdf_seconds = time.perf_counter() - police_pdf_started
     stop.set()
     for worker in workers:

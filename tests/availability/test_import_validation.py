@@ -11,9 +11,9 @@ from bs4 import BeautifulSoup
 from photo_samples import multipart
 
 from herbert.extensions import db
-from herbert.handover import export
-from herbert.handover.importer import import_package
-from herbert.handover.unpack import PackageRejected
+from herbert.handover.transfer import export
+from herbert.handover.transfer.importer import import_package
+from herbert.handover.transfer.unpack import PackageRejected
 from herbert.models import Person, User
 from herbert.records import store
 from tests.handover.journey import make_person

@@ -51,10 +51,10 @@ def test_a_busy_renderer_gives_the_carer_try_again_at_once_and_police_still_get_
     assert "Try again in a minute" in text_of(response)
 
     started = time.perf_counter()
-    shared = police.get(path + "/form.pdf")
+    shared = police.get(path + "/pdf")
     police_wait = time.perf_counter() - started
     assert shared.status_code == 200 and shared.data.startswith(b"%PDF")
-    missing_pdf = carer.client.get(f"/people/{carer.person_id}/missing/police.pdf")
+    missing_pdf = carer.client.get(f"/people/{carer.person_id}/pdf/missing")
     assert missing_pdf.status_code == 200 and missing_pdf.data.startswith(b"%PDF")
     print(f"\ncarer refused after {carer_wait:.2f} s; police share PDF in {police_wait:.2f} s while carers' lane full")
     assert carer_wait < 3
@@ -74,7 +74,7 @@ def test_pdfs_are_rate_limited_per_account_across_every_pdf_route(carer, auth):
     refused = carer.client.get(f"/people/{carer.person_id}/pdf/draft")
     assert refused.status_code == 429
     assert "Too many attempts" in text_of(refused)
-    assert carer.client.get(f"/people/{carer.person_id}/missing/police.pdf").status_code == 429
+    assert carer.client.get(f"/people/{carer.person_id}/pdf/missing").status_code == 429
     # Another carer's allowance is their own.
     auth.sign_out()
     auth.sign_up("someone-else@example.com")

@@ -67,7 +67,7 @@ def test_the_pdf_keeps_only_safe_links_and_names_no_producer_version():
 
 
 def test_the_dpia_states_the_token_size_the_code_uses():
-    from herbert.handover import shares
+    from herbert.handover.shares import lifecycle as shares
 
     dpia = (ROOT / "docs" / "dpia.md").read_text()
     assert f"{shares.TOKEN_BYTES * 8}-bit token" in dpia

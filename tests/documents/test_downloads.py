@@ -81,7 +81,7 @@ def test_download_the_draft(client, app, person_id):
 
 def test_download_the_poster(client, app, person_id):
     body = assert_pdf_download(
-        client.get(f"/people/{person_id}/poster"), r"missing-person-appeal-\d{4}-\d{2}-\d{2}\.pdf"
+        client.get(f"/people/{person_id}/pdf/poster"), r"missing-person-appeal-\d{4}-\d{2}-\d{2}\.pdf"
     )
     text = squash(pdf_text(body))
     assert "MISSING" in text and "call 999" in text and "CONFIDENTIAL" not in text
@@ -96,7 +96,7 @@ def test_no_poster_without_publicity_consent(client, app, person_id, client_requ
         answers = store.load_section(person, "consent-and-review")
         answers["publicity_consent"] = "no"
         store.save_section(person, "consent-and-review", answers)
-    page = client_request.get(f"/people/{person_id}/poster", expected_status=404)
+    page = client_request.get(f"/people/{person_id}/pdf/poster", expected_status=404)
     assert "only make one when" in page.get_text()
     assert audit_details(app, person_id) == []
 
@@ -108,7 +108,8 @@ def test_a_version_that_does_not_exist_is_404(client, person_id):
 def test_another_carer_gets_404_for_everything(client, app, auth, person_id):
     auth.sign_out()
     assert auth.sign_up("other@example.com").status_code == 302
-    for path in (f"/people/{person_id}/pdf/draft", f"/people/{person_id}/pdf/version/1", f"/people/{person_id}/poster"):
+    for pdf in ("draft", "version/1", "poster"):
+        path = f"/people/{person_id}/pdf/{pdf}"
         response = client.get(path)
         assert response.status_code == 404, path
         assert not response.data.startswith(b"%PDF")
@@ -137,11 +138,11 @@ def test_the_overview_page_offers_the_downloads(client_request, person_id):
     links = {a["href"] for a in page.select(".app-documents-panel a")}
     assert f"/people/{person_id}/pdf/version/1" in links
     assert f"/people/{person_id}/pdf/draft" in links
-    assert f"/people/{person_id}/poster" in links
+    assert f"/people/{person_id}/pdf/poster" in links
 
 
 def test_while_missing_the_download_starts_with_the_missing_now_report(client, app, person_id):
-    from herbert.handover import missing
+    from herbert.handover.missing import report as missing
 
     with app.app_context():
         user = db.session.execute(db.select(User).filter_by(email="carer@example.com")).scalar_one()

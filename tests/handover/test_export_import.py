@@ -14,9 +14,9 @@ from bs4 import BeautifulSoup
 from photo_samples import jpeg
 
 from herbert.extensions import db
-from herbert.handover import export, schema
-from herbert.handover.importer import import_package
-from herbert.handover.unpack import PackageRejected, read_package
+from herbert.handover.transfer import export, schema
+from herbert.handover.transfer.importer import import_package
+from herbert.handover.transfer.unpack import PackageRejected, read_package
 from herbert.models import AuditEvent, DraftSection, MissingReport, Person, Photo, Revision, User
 from herbert.records import store
 from tests.blob_backends import stored_blobs

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from herbert import clock
 from herbert.extensions import db
-from herbert.handover import missing
+from herbert.handover.missing import report as missing
 from herbert.models import AuditEvent, MissingReport, Share
 from herbert.records import store
 
@@ -114,7 +114,7 @@ def test_clothing_picks_and_more_pages_save(carer):
         {"searches_done": ["house", "garden"], "police_reference": "LOG-123", "mood": "Confused"},
     )
     assert response.status_code == 302 and response.location.endswith("/missing/handover")
-    pdf = carer.client.get(f"/people/{carer.person_id}/missing/police.pdf")
+    pdf = carer.client.get(f"/people/{carer.person_id}/pdf/missing")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     first_page = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split())
     assert "Red jumper" in first_page  # the missing-now block is on page 1

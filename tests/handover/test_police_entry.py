@@ -7,7 +7,7 @@ import re
 import pytest
 
 from herbert.extensions import db
-from herbert.handover import shares
+from herbert.handover.shares import lifecycle as shares
 from herbert.models import AuditEvent, Share
 
 from .journey import create_share, page, report_missing, text_of

@@ -2,7 +2,7 @@
 
 from jsonschema import Draft202012Validator
 
-from herbert.handover import schema
+from herbert.handover.transfer import schema
 
 
 def test_shipped_schema_equals_the_generated_one():

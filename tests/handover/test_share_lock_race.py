@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from herbert.extensions import db
-from herbert.handover import shares
+from herbert.handover.shares import lifecycle as shares
 from herbert.models import Share
 
 from .journey import create_share, page, report_missing

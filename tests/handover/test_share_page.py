@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from pypdf import PdfReader
 
-from herbert.handover import share_messages
+from herbert.handover.shares import messages as share_messages
 
 from .journey import create_share, police_open, report_missing
 
@@ -69,7 +69,7 @@ def test_pdf_footer_and_export_readme_name_the_police_address(carer):
     link, reference, code, _created = shared(carer)
     police = carer.app.test_client()
     form_path = police_open(police, link, code).location
-    shared_pdf = police.get(form_path + "/form.pdf")
+    shared_pdf = police.get(form_path + "/pdf")
     pages = PdfReader(io.BytesIO(shared_pdf.data)).pages
     line = f"Police: open this form online at localhost/police with reference {reference}"
     for number, pdf_page in enumerate(pages, 1):

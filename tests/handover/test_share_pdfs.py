@@ -58,7 +58,7 @@ def test_share_pdf_is_made_when_the_share_is_and_the_police_download_never_rende
     assert row.pdf_sealed and not row.pdf_sealed.startswith(b"%PDF") and b"Ada" not in row.pdf_sealed
     police = carer.app.test_client()
     form_path = police_open(police, link, code).location
-    downloads = [police.get(form_path + "/form.pdf") for _ in range(3)]
+    downloads = [police.get(form_path + "/pdf") for _ in range(3)]
     export = police.get(form_path + "/export.zip")
     assert len(renders) == 1  # three downloads and an export: not one render while police wait
     assert all(d.status_code == 200 and d.data == downloads[0].data for d in downloads)
@@ -75,7 +75,7 @@ def test_new_missing_now_details_make_the_share_pdf_again(preparing, renders):
     kept.wait_for_pending()
     assert len(renders) == 2
     police = carer.app.test_client()
-    pdf_bytes = police.get(police_open(police, link, code).location + "/form.pdf").data
+    pdf_bytes = police.get(police_open(police, link, code).location + "/pdf").data
     assert "Blue cardigan" in first_page_text(pdf_bytes) and len(renders) == 2
 
 
@@ -84,8 +84,8 @@ def test_without_a_kept_pdf_the_first_download_renders_and_keeps_it(carer, rende
     link, code, _ = create_share(carer)  # PREPARE_POLICE_PDFS is off in the test suite
     police = carer.app.test_client()
     form_path = police_open(police, link, code).location
-    assert police.get(form_path + "/form.pdf").status_code == 200 and len(renders) == 1
-    assert police.get(form_path + "/form.pdf").status_code == 200 and len(renders) == 1
+    assert police.get(form_path + "/pdf").status_code == 200 and len(renders) == 1
+    assert police.get(form_path + "/pdf").status_code == 200 and len(renders) == 1
     assert share_row(carer.app).pdf_sealed
 
 

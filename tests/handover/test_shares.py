@@ -10,8 +10,8 @@ from bs4 import BeautifulSoup
 
 from herbert import clock
 from herbert.extensions import db
-from herbert.handover import shares
-from herbert.handover.clients import describe_client
+from herbert.handover.shares import lifecycle as shares
+from herbert.handover.shares.clients import describe_client
 from herbert.models import AuditEvent, Share, ShareOpen
 
 from .journey import create_share, police_open, report_missing, text_of
@@ -168,7 +168,7 @@ def test_police_pages_send_no_referrer_noindex_no_store(carer, client_request):
     entry = police.get("/police")
     assert_police_headers(entry)
     client_request.check(entry)
-    pdf = police.get(form_path + "/form.pdf")
+    pdf = police.get(form_path + "/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert_police_headers(pdf)
     export = police.get(form_path + "/export.zip")
@@ -181,7 +181,7 @@ def test_police_need_the_code_for_every_part(carer):
     link, _code, created = create_share(carer)
     reference = created.find(id="share-reference").text.strip()
     stranger = carer.app.test_client()
-    for suffix in ("/photos/1.jpg", "/export.zip", "/form.pdf"):
+    for suffix in ("/photos/1.jpg", "/export.zip", "/pdf"):
         assert stranger.get(f"/police/form/{reference}{suffix}").status_code == 404
     assert stranger.get(f"/police/form/{reference}").location == f"/police?reference={reference}"
     for path in (path_of(link), f"/police?reference={reference}"):

@@ -9,7 +9,7 @@ from photo_samples import jpeg
 
 from herbert import clock, create_app
 from herbert.extensions import db
-from herbert.handover import shares
+from herbert.handover.shares import lifecycle as shares
 from herbert.jobs.runner import enqueue
 from herbert.mail.delivery import deliver, queue_email
 from herbert.mail.models import OutboxMessage, SentReminder

@@ -92,7 +92,7 @@ def test_expired_share_snapshots_are_dropped_within_a_minute(app: Flask):
         db.session.add(user)
         db.session.commit()
         person = db.session.get(Person, store.create_person(user.id))
-        from herbert.handover import shares
+        from herbert.handover.shares import lifecycle as shares
 
         live = shares.create_share(person, user.id, {"document": {}}, 24).share
         ending = shares.create_share(person, user.id, {"document": {}}, 24).share

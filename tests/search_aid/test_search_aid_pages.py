@@ -6,7 +6,7 @@ import re
 from sqlalchemy import text
 
 from herbert.extensions import db
-from herbert.handover import missing
+from herbert.handover.missing import report as missing
 from herbert.records import store
 from herbert.search_aid.geocode import ATTRIBUTION, postcode_point
 from tests.handover.journey import create_share, page, police_open, report_missing, text_of
@@ -125,7 +125,7 @@ def test_police_share_view_and_pdf_show_the_search_aid(carer):
     assert ATTRIBUTION in aid.get_text()
     listed = [li.get_text(" ", strip=True) for li in aid.select(".app-search-aid__places li")]
     assert listed[0].startswith("1. Bromley South station") and "Found here before" in listed[0]
-    pdf = police.get(opened.location + "/form.pdf")
+    pdf = police.get(opened.location + "/pdf")
     assert pdf.status_code == 200
     texts = [" ".join(t.split()) for t in page_texts(pdf.data)]
     assert texts[1].startswith("CONFIDENTIAL") or "Where to look first" in texts[1]
