@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     init_mail(app)
+    declare_jobs()
     init_jobs(app)
     sweep_at_start_up(app)  # remove what a crash left behind: temp files, orphan blobs, unfinished erasures
 
@@ -84,6 +85,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def declare_jobs() -> None:
+    """Import every module that declares a job (herbert.jobs.registry.job), before the runner binds them."""
+    from herbert.jobs import housekeeping  # noqa: F401
+    from herbert.mail import account_tokens, delivery, reminders  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,74 +1,31 @@
 """Sign up, sign in (password, then a two-factor code when it is on) and sign out."""
 
-from datetime import datetime, timedelta
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from herbert.audit import record_event
 from herbert.auth import backoff, two_factor
 from herbert.auth.forms import SignInForm, SignUpForm, TwoFactorCodeForm
-from herbert.auth.guard import login_required, mark_authenticated, safe_next
+from herbert.auth.guard import login_required, safe_next
 from herbert.auth.limits import sign_in_limits, sign_up_limits, two_factor_limits
 from herbert.auth.passwords import hash_password, needs_rehash, verify_password
 from herbert.auth.sessions import TIMED_OUT, end_all_sessions, rotate_session
-from herbert.clock import utcnow
+from herbert.auth.sign_in import (
+    PENDING_MAX_ATTEMPTS,
+    clear_pending,
+    find_user,
+    normalise_email,
+    pending_user,
+    start_pending_sign_in,
+    start_signed_in_session,
+)
 from herbert.extensions import db
-from herbert.mail import notices
-from herbert.mail.account_views import send_verification
+from herbert.mail.account_tokens import send_verification
 from herbert.models import User
 
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "Enter the email address and password for your account"
-PENDING_MINUTES = 5  # time allowed between the password and the two-factor code
-PENDING_MAX_ATTEMPTS = 5  # wrong codes before the password must be entered again
-
-# Server-session keys during two-factor sign-in: ids and times only, never the email or password.
-PENDING_KEYS = ("pending_user_id", "pending_until", "pending_next", "pending_attempts")
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def find_user(email: str) -> User | None:
-    return db.session.execute(db.select(User).filter_by(email=normalise_email(email))).scalar_one_or_none()
-
-
-def start_signed_in_session(user: User) -> None:
-    """A fresh session token at sign-in (no fixation), holding only the account id and when it signed in."""
-    session.clear()
-    session["user_id"] = user.id
-    mark_authenticated()
-    rotate_session(session)  # type: ignore[arg-type]
-    record_event("sign-in", actor_user_id=user.id)
-    notices.signed_in(user)  # remembers this browser; emails the carer when it is a new one
-
-
-def start_pending_sign_in(user: User, next_path: str) -> None:
-    """Password accepted, code still to come: remember who, until when, and where to go; not signed in yet."""
-    session.clear()
-    session["pending_user_id"] = user.id
-    session["pending_until"] = (utcnow() + timedelta(minutes=PENDING_MINUTES)).isoformat()
-    session["pending_next"] = next_path
-    session["pending_attempts"] = 0
-    rotate_session(session)  # type: ignore[arg-type]
-
-
-def pending_user() -> User | None:
-    """The account half-way through two-factor sign-in, if that step has not expired."""
-    user_id, until = session.get("pending_user_id"), session.get("pending_until")
-    if not user_id or not until or utcnow() > datetime.fromisoformat(until):
-        return None
-    user = db.session.get(User, user_id)
-    if user is None or user.disabled or not two_factor.is_enabled(user):
-        return None
-    return user
-
-
-def clear_pending() -> None:
-    for key in PENDING_KEYS:
-        session.pop(key, None)
 
 
 @bp.route("/sign-up", methods=["GET", "POST"])

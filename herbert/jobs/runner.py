@@ -70,12 +70,8 @@ def make_huey(app: Flask) -> Huey:
 
 
 def init_jobs(app: Flask) -> JobRunner:
-    # Import the modules that declare jobs, so every process (web or runner) knows the same task names.
-    import herbert.jobs.housekeeping  # noqa: F401
-    import herbert.mail.account_views  # noqa: F401
-    import herbert.mail.delivery  # noqa: F401
-    import herbert.mail.reminders  # noqa: F401
-
+    """Bind every declared job to the app's huey. The app factory imports the modules that declare jobs first
+    (herbert.jobs.registry), so every process, web or runner, knows the same task names."""
     runner = JobRunner(app)
     app.extensions[EXTENSION] = runner
     return runner

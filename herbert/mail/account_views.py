@@ -21,22 +21,26 @@ from herbert.auth.guard import fresh_auth_required, login_required, safe_next
 from herbert.auth.limits import pseudonym
 from herbert.auth.passwords import hash_password
 from herbert.auth.sessions import end_all_sessions
+from herbert.auth.sign_in import start_signed_in_session
 from herbert.clock import utcnow
 from herbert.extensions import csrf, db, limiter
-from herbert.jobs.registry import job
 from herbert.jobs.runner import enqueue
 from herbert.mail import notices
-from herbert.mail.delivery import hash_token, queue_email, read_unsubscribe_token
+from herbert.mail.account_tokens import (
+    CONFIRM_DAYS,
+    begin_password_reset,
+    live_token,
+    new_token_row,
+    send_verification,
+    use_token,
+)
+from herbert.mail.delivery import queue_email, read_unsubscribe_token
 from herbert.mail.forms import ButtonForm, ChangeEmailForm, ForgottenPasswordForm, NotificationsForm, ResetPasswordForm
 from herbert.mail.messages import REMINDER_CATEGORIES
 from herbert.mail.models import AccountToken
 from herbert.models import User
 
 bp = Blueprint("mail_account", __name__)
-
-RESET_MINUTES = 60
-CONFIRM_DAYS = 7
-
 
 def _rate(name: str, default: str):
     return lambda: current_app.config.get(name) or default
@@ -61,59 +65,6 @@ reset_use_limits = limiter.limit(
     methods=["POST"],
     scope="reset-use-ip",
 )
-
-
-# --- tokens -----------------------------------------------------------------------------------------
-
-
-def new_token_row(user: User, purpose: str, lifetime: timedelta, email: str = "", next_path: str = "") -> AccountToken:
-    row = AccountToken(
-        user_id=user.id,
-        purpose=purpose,
-        email=email or user.email,
-        next_path=next_path[:200],
-        expires_at=utcnow() + lifetime,
-    )
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def live_token(token: str, purpose: tuple[str, ...]) -> AccountToken | None:
-    if not token or len(token) > 64:
-        return None
-    row = db.session.execute(db.select(AccountToken).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
-    if row is None or row.purpose not in purpose or row.used_at is not None or row.expires_at <= utcnow():
-        return None
-    return row
-
-
-def use_token(row: AccountToken) -> bool:
-    """Mark the token used, atomically: of two requests racing with one link, only one wins."""
-    result = db.session.execute(
-        db.update(AccountToken)
-        .where(AccountToken.id == row.id, AccountToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
-    return result.rowcount == 1
-
-
-def send_verification(user: User) -> None:
-    """Queue an email asking the carer to confirm the address they signed up with (link lasts 7 days)."""
-    row = new_token_row(user, "verify", timedelta(days=CONFIRM_DAYS))
-    db.session.commit()
-    queue_email(user, "verify-email", token_id=row.id)
-
-
-@job()
-def begin_password_reset(email: str, next_path: str) -> None:
-    """Runs in the job runner: only here do we find out whether the address has an account."""
-    user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
-    if user is None or user.disabled:
-        return
-    row = new_token_row(user, "reset", timedelta(minutes=RESET_MINUTES), next_path=next_path)
-    db.session.commit()
-    queue_email(user, "password-reset", token_id=row.id)
 
 
 # --- forgotten password and reset ------------------------------------------------------------------
@@ -164,8 +115,6 @@ def reset_password(token: str):
 
 
 def finish_reset(user: User, password: str) -> None:
-    from herbert.auth.views import start_signed_in_session
-
     now = utcnow()
     user.password_hash = hash_password(password)
     user.password_changed_at = now

@@ -30,6 +30,7 @@ from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.models import DraftSection, Person, Photo, Revision, User
 from herbert.records.blobs import PHOTO_KEY, BlobMissing, BlobStore, blob_store
+from herbert.records.durable_files import fsync_folder, replace_file
 from herbert.records.keys import key_wrapper, keyring_from_environment, keyring_path, load_keyring
 from herbert.records.store import delete_erased_person, forget_cached_keys
 from herbert.records.verify import verify_person
@@ -90,9 +91,8 @@ def create_backup(app: Flask, destination: Path) -> dict[str, Any]:
         "keyring_included": False,
         "files": files,
     }
-    _write_json_durably(destination / MANIFEST, manifest)
-    _fsync_directory(blobs_out)
-    _fsync_directory(destination)
+    replace_file(destination / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
+    fsync_folder(blobs_out)
     return manifest
 
 
@@ -156,11 +156,7 @@ def _copy_blobs(source: BlobStore, target: Path, wanted: set[str] | None) -> set
             data = source.get(photo_id)
         except BlobMissing:
             continue
-        fd = os.open(target / f"{photo_id}.bin", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        replace_file(target / f"{photo_id}.bin", data)
         copied.add(photo_id)
     return copied
 
@@ -271,7 +267,7 @@ def _restore_sqlite(backup_file: Path) -> None:
     for leftover in (target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
         leftover.unlink(missing_ok=True)
     os.replace(temp, target)
-    _fsync_directory(target.parent)
+    fsync_folder(target.parent)
 
 
 def _restore_postgres(dump: Path) -> None:
@@ -344,20 +340,3 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_json_durably(path: Path, value: Any) -> None:
-    temp = path.with_name(path.name + ".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(value, handle, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

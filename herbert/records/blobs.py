@@ -19,7 +19,6 @@ Objects are written private: no ACL is ever sent, so the bucket's own (private) 
 
 import os
 import re
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +27,11 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from herbert.crypto import ENVELOPE_VERSION
+from herbert.records.durable_files import TEMP_SUFFIX, replace_file
 
 KEY = re.compile(r"^[0-9a-z][0-9a-z-]{0,99}$")
 PHOTO_KEY = re.compile(r"^[0-9a-f]{32}$")  # photo blobs: housekeeping (sweep, backup) touches only these
 FOLDER_SUFFIX = ".bin"
-TEMP_SUFFIX = ".tmp"
 
 
 class BlobMissing(Exception):
@@ -95,24 +94,7 @@ class FolderBlobStore:
     def put(self, key: str, data: bytes) -> None:
         """Write to a temp file, fsync, rename, fsync the folder: a crash leaves the old state or a stray .tmp
         (which the sweep removes), never a half-written blob under its real name."""
-        data = check_sealed(data)
-        path = self._folder() / f"{check_key(key)}{FOLDER_SUFFIX}"
-        temp = path.with_name(path.name + f".{secrets.token_hex(4)}{TEMP_SUFFIX}")
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+        replace_file(self._folder() / f"{check_key(key)}{FOLDER_SUFFIX}", check_sealed(data))
 
     def get(self, key: str) -> bytes:
         try:

@@ -9,7 +9,6 @@ import fcntl
 import json
 import logging
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_app_context
 
 from herbert.crypto import Keyring, KeyWrapper
+from herbert.records.durable_files import create_file, replace_file
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +155,7 @@ def key_wrapper(app: Flask | None = None) -> KeyWrapper:
 def create_keyring_file(path: Path) -> None:
     """Create a new keyring file unless one exists: written aside, then linked into place, so two
     processes starting at once agree on one keyring and nobody ever reads a half-written file."""
-    temp = _write_temp(path, Keyring.generate().to_json())
-    try:
-        os.link(temp, path)
-        _fsync_directory(path.parent)
-    except FileExistsError:
-        pass
-    finally:
-        temp.unlink(missing_ok=True)
+    create_file(path, Keyring.generate().to_json().encode())
 
 
 def save_keyring(app: Flask, keyring: Keyring) -> None:
@@ -171,9 +164,7 @@ def save_keyring(app: Flask, keyring: Keyring) -> None:
     if keyring_from_environment(app):
         raise RuntimeError("The keyring comes from HERBERT_KEYRING, which this process cannot change.")
     path = keyring_path(app)
-    temp = _write_temp(path, keyring.to_json())
-    os.replace(temp, path)
-    _fsync_directory(path.parent)
+    replace_file(path, keyring.to_json().encode())
     app.extensions.pop("herbert.keyring_signature", None)  # re-read (and re-merge erasures) on next use
     forget_cached_keyring()
 
@@ -184,9 +175,7 @@ def record_erasure(app: Flask, subject: str) -> None:
         if keyring_from_environment(app):
             path = erasures_path(app)
             erased = read_erasures(path) | {subject}
-            temp = _write_temp(path, json.dumps({"erased": sorted(erased)}, indent=2) + "\n")
-            os.replace(temp, path)
-            _fsync_directory(path.parent)
+            replace_file(path, (json.dumps({"erased": sorted(erased)}, indent=2) + "\n").encode())
             app.extensions.pop("herbert.keyring_signature", None)
             forget_cached_keyring()
         else:
@@ -208,21 +197,3 @@ def keyring_lock(app: Flask) -> Iterator[None]:
         os.close(fd)
 
 
-def _write_temp(path: Path, text: str) -> Path:
-    """A 0600 file next to `path` with `text`, flushed to disk."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return temp
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -8,14 +8,11 @@ Every piece of text from the form is escaped. The <title> and <desc> give screen
 """
 
 import math
-from typing import TYPE_CHECKING
 
 from markupsafe import escape
 
 from herbert.search_aid.distances import offset
-
-if TYPE_CHECKING:
-    from herbert.search_aid.aid import SearchAid
+from herbert.search_aid.model import SearchAid
 
 WIDTH, MAP_SIZE, LEGEND = 600, 600, 64
 CENTRE = MAP_SIZE / 2
@@ -26,7 +23,7 @@ DASHES = ("none", "10 5", "4 4", "2 5", "12 4 2 4")
 FONT = 'font-family="Arial, Helvetica, sans-serif"'
 
 
-def extent_metres(aid: "SearchAid") -> float:
+def extent_metres(aid: SearchAid) -> float:
     """How far from the centre the map reaches: the outer ring, or a little further to take in places up to
     one and a half times that far. Places beyond are drawn at the edge, pointing their way (the list gives
     their distance), so one far-off holiday place does not shrink the rings to a dot."""
@@ -112,7 +109,7 @@ def _to_px(east: float, north: float, px_per_metre: float) -> tuple[float, float
     return CENTRE + x, CENTRE + y, False
 
 
-def describe_map(aid: "SearchAid") -> str:
+def describe_map(aid: SearchAid) -> str:
     """The map's text equivalent (its <desc>, and the summary under it on pages)."""
     rings = ", ".join(ring.label for ring in aid.rings.rings)
     parts = [f"Map centred on {aid.origin_words}, with rings showing {rings} ({aid.rings.name})."]
@@ -129,7 +126,7 @@ def describe_map(aid: "SearchAid") -> str:
     return " ".join(parts)
 
 
-def draw(aid: "SearchAid") -> str:
+def draw(aid: SearchAid) -> str:
     origin = aid.origin.point
     assert origin is not None  # noqa: S101 - build_search_aid never makes an aid without one
     reach = extent_metres(aid)
@@ -190,7 +187,7 @@ def draw(aid: "SearchAid") -> str:
     return "".join(out)
 
 
-def _home_apart(aid: "SearchAid") -> bool:
+def _home_apart(aid: SearchAid) -> bool:
     """Home gets its own mark unless it is the centre (or within 50 m of it: last seen at home)."""
     if aid.home is None or aid.home is aid.origin or aid.home.point is None or aid.origin.point is None:
         return False
@@ -220,7 +217,7 @@ def _scale_bar(px_per_metre: float) -> str:
     )
 
 
-def _legend(aid: "SearchAid") -> str:
+def _legend(aid: SearchAid) -> str:
     y = MAP_SIZE + 26
     parts = ['<g aria-hidden="true">']
     x = 14.0

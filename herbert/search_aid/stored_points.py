@@ -14,8 +14,9 @@ from herbert.extensions import db
 from herbert.handover.missing import report as missing
 from herbert.models import Person
 from herbert.records import store
-from herbert.search_aid.aid import SearchAid, build_search_aid
+from herbert.search_aid.aid import build_search_aid
 from herbert.search_aid.geocode import Point, postcode_point
+from herbert.search_aid.model import SearchAid
 from herbert.search_aid.places import postcodes_in
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,52 @@
+"""The search aid as plain data: the places listed nearest-first, the rings, the notes, and the drawing."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from herbert.search_aid.geocode import ATTRIBUTION
+from herbert.search_aid.places import Place
+from herbert.search_aid.rings import RingSet
+
+
+@dataclass
+class ListedPlace:
+    number: int
+    place: Place
+    metres: float
+    degrees: float
+    where: str  # "1.4 km north-east"
+
+
+@dataclass
+class SearchAid:
+    origin: Place
+    from_last_seen: bool
+    home: Place | None
+    last_seen: Place | None
+    home_from_origin: str
+    listed: list[ListedPlace]
+    unlocated: list[Place]
+    rings: RingSet
+    population_note: str
+    wider_note: str
+    hazards: list[str]
+    hazards_details: str
+    attribution: str = ATTRIBUTION
+    svg: str = ""
+    text_equivalent: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def svg_markup(self) -> Markup:
+        """The drawing for templates: built by map_svg from numbers and escaped text only."""
+        return Markup(self.svg)  # noqa: S704  # nosec B704 - map_svg escapes every form value (tested)
+
+    @property
+    def located_by_phone(self) -> bool:
+        return self.last_seen is not None and bool(self.last_seen.extra.get("located_by"))
+
+    @property
+    def origin_words(self) -> str:
+        return "where they were last seen" if self.from_last_seen else "their home"
