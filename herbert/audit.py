@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from flask import g, has_request_context
 from sqlalchemy import event as sa_event
@@ -33,63 +34,148 @@ GENESIS = "0" * 64
 DETAIL_MAX = 200
 # Any fixed 64-bit number: the advisory lock that serialises appends to the chain on PostgreSQL.
 POSTGRES_LOCK_KEY = 0x48455242_41554454  # "HERB" "AUDT"
-SUMMARISED_ACTIONS = frozenset({"person.view", "version.view"})
 VIEW_WINDOW = timedelta(hours=1)
 
-# What the carer reads in the activity log, for every action the code records.
-ACTION_LABELS = {
-    "account-created": "Account created",
-    "account-deleted": "Account deleted",
-    "sign-in": "Signed in",
-    "sign-out": "Signed out",
-    "password-changed": "Password changed",
-    "reauthenticated": "Password checked again",
-    "step-up-failed": "Wrong password when confirming it was you",
-    "two-factor-on": "Two-factor sign-in turned on",
-    "two-factor-off": "Two-factor sign-in turned off",
-    "recovery-codes-replaced": "New recovery codes made",
-    "person.create": "Record started",
-    "person.view": "Form viewed",
-    "person.erase": "Record erased",
-    "section.edit": "Form changed",
-    "edit": "Form changed",
-    "version.publish": "Version confirmed",
-    "version.view": "Earlier version viewed",
-    "photo.add": "Photo added",
-    "photo.edit": "Photo details changed",
-    "photo.primary": "Main photo changed",
-    "photo.remove": "Photo removed",
-    "pdf.download": "PDF downloaded",
-    "missing.report": "Reported missing",
-    "missing.edit": "Missing-now details changed",
-    "missing.pdf": "Missing-now PDF made",
-    "share.create": "Police share created",
-    "share.open": "Police share opened",
-    "share.wrong-code": "Wrong access code entered",
-    "share.locked": "Police share locked after 5 wrong codes",
-    "share.revoke": "Police share ended",
-    "share.pdf": "Police downloaded the PDF",
-    "share.export": "Police downloaded the export",
-    "export": "Export downloaded",
-    "import": "Record imported",
-    "found": "Marked as found",
-    "email-changed": "Email address changed",
-    "password-reset": "Password reset by email",
-    "carer.invite": "Invited a carer",
-    "carer.invite-cancel": "Cancelled an invitation",
-    "carer.invite-refused": "An invitation was turned down",
-    "carer.join": "Joined as a carer",
-    "carer.role": "Changed a carer's role",
-    "carer.remove": "Removed a carer",
-    "carer.leave": "Left the form",
-    "carer.handover": "Handed ownership over",
-    "section.conflict": "Kept their answers after a clash",
+class Action(StrEnum):
+    """Every action the audit trail records, named "what.happened" (what the event is about, then what it did)."""
+
+    ACCOUNT_CREATE = "account.create"
+    ACCOUNT_DELETE = "account.delete"
+    SIGN_IN = "account.sign-in"
+    SIGN_OUT = "account.sign-out"
+    PASSWORD_CHANGE = "account.password-change"  # noqa: S105  # nosec B105 - an action name
+    PASSWORD_RESET = "account.password-reset"  # noqa: S105  # nosec B105 - an action name
+    EMAIL_CHANGE = "account.email-change"
+    REAUTHENTICATE = "account.reauthenticate"
+    STEP_UP_FAIL = "account.step-up-fail"
+    TWO_FACTOR_ON = "two-factor.turn-on"
+    TWO_FACTOR_OFF = "two-factor.turn-off"
+    RECOVERY_CODES_REPLACE = "two-factor.new-recovery-codes"
+    PERSON_CREATE = "person.create"
+    PERSON_VIEW = "person.view"
+    PERSON_ERASE = "person.erase"
+    SECTION_EDIT = "section.edit"
+    SECTION_CONFLICT = "section.conflict"
+    VERSION_PUBLISH = "version.publish"
+    VERSION_VIEW = "version.view"
+    PHOTO_ADD = "photo.add"
+    PHOTO_CHANGE = "photo.change"
+    PHOTO_MAKE_MAIN = "photo.make-main"
+    PHOTO_REMOVE = "photo.remove"
+    PDF_DOWNLOAD = "pdf.download"
+    MISSING_REPORT = "missing.report"
+    MISSING_EDIT = "missing.edit"
+    MISSING_PDF = "missing.pdf"
+    MISSING_FOUND = "missing.found"
+    SHARE_CREATE = "share.create"
+    SHARE_OPEN = "share.open"
+    SHARE_WRONG_CODE = "share.wrong-code"
+    SHARE_LOCK = "share.lock"
+    SHARE_END = "share.end"
+    SHARE_PDF = "share.pdf"
+    SHARE_EXPORT = "share.export"
+    RECORD_EXPORT = "record.export"
+    RECORD_IMPORT = "record.import"
+    CARER_INVITE = "carer.invite"
+    CARER_INVITE_CANCEL = "carer.invite-cancel"
+    CARER_INVITE_REFUSE = "carer.invite-refuse"
+    CARER_JOIN = "carer.join"
+    CARER_ROLE = "carer.role"
+    CARER_REMOVE = "carer.remove"
+    CARER_LEAVE = "carer.leave"
+    CARER_HANDOVER = "carer.handover"
+
+
+SUMMARISED_ACTIONS = frozenset({Action.PERSON_VIEW, Action.VERSION_VIEW})
+
+# What the carer reads in the activity log, for every action.
+ACTION_LABELS: dict[Action, str] = {
+    Action.ACCOUNT_CREATE: "Account created",
+    Action.ACCOUNT_DELETE: "Account deleted",
+    Action.SIGN_IN: "Signed in",
+    Action.SIGN_OUT: "Signed out",
+    Action.PASSWORD_CHANGE: "Password changed",
+    Action.PASSWORD_RESET: "Password reset by email",
+    Action.EMAIL_CHANGE: "Email address changed",
+    Action.REAUTHENTICATE: "Password checked again",
+    Action.STEP_UP_FAIL: "Wrong password when confirming it was you",
+    Action.TWO_FACTOR_ON: "Two-factor sign-in turned on",
+    Action.TWO_FACTOR_OFF: "Two-factor sign-in turned off",
+    Action.RECOVERY_CODES_REPLACE: "New recovery codes made",
+    Action.PERSON_CREATE: "Record started",
+    Action.PERSON_VIEW: "Form viewed",
+    Action.PERSON_ERASE: "Record erased",
+    Action.SECTION_EDIT: "Form changed",
+    Action.SECTION_CONFLICT: "Kept their answers after a clash",
+    Action.VERSION_PUBLISH: "Version confirmed",
+    Action.VERSION_VIEW: "Earlier version viewed",
+    Action.PHOTO_ADD: "Photo added",
+    Action.PHOTO_CHANGE: "Photo details changed",
+    Action.PHOTO_MAKE_MAIN: "Main photo changed",
+    Action.PHOTO_REMOVE: "Photo removed",
+    Action.PDF_DOWNLOAD: "PDF downloaded",
+    Action.MISSING_REPORT: "Reported missing",
+    Action.MISSING_EDIT: "Missing-now details changed",
+    Action.MISSING_PDF: "Missing-now PDF made",
+    Action.MISSING_FOUND: "Marked as found",
+    Action.SHARE_CREATE: "Police share created",
+    Action.SHARE_OPEN: "Police share opened",
+    Action.SHARE_WRONG_CODE: "Wrong access code entered",
+    Action.SHARE_LOCK: "Police share locked after 5 wrong codes",
+    Action.SHARE_END: "Police share ended",
+    Action.SHARE_PDF: "Police downloaded the PDF",
+    Action.SHARE_EXPORT: "Police downloaded the export",
+    Action.RECORD_EXPORT: "Export downloaded",
+    Action.RECORD_IMPORT: "Record imported",
+    Action.CARER_INVITE: "Invited a carer",
+    Action.CARER_INVITE_CANCEL: "Cancelled an invitation",
+    Action.CARER_INVITE_REFUSE: "An invitation was turned down",
+    Action.CARER_JOIN: "Joined as a carer",
+    Action.CARER_ROLE: "Changed a carer's role",
+    Action.CARER_REMOVE: "Removed a carer",
+    Action.CARER_LEAVE: "Left the form",
+    Action.CARER_HANDOVER: "Handed ownership over",
+}
+# Names events were recorded under before the actions were one enumeration: old rows keep their label.
+LEGACY_ACTIONS: dict[str, Action] = {
+    "account-created": Action.ACCOUNT_CREATE,
+    "account-deleted": Action.ACCOUNT_DELETE,
+    "sign-in": Action.SIGN_IN,
+    "sign-out": Action.SIGN_OUT,
+    "password-changed": Action.PASSWORD_CHANGE,
+    "password-reset": Action.PASSWORD_RESET,
+    "email-changed": Action.EMAIL_CHANGE,
+    "reauthenticated": Action.REAUTHENTICATE,
+    "step-up-failed": Action.STEP_UP_FAIL,
+    "two-factor-on": Action.TWO_FACTOR_ON,
+    "two-factor-off": Action.TWO_FACTOR_OFF,
+    "recovery-codes-replaced": Action.RECOVERY_CODES_REPLACE,
+    "edit": Action.SECTION_EDIT,
+    "photo.edit": Action.PHOTO_CHANGE,
+    "photo.primary": Action.PHOTO_MAKE_MAIN,
+    "found": Action.MISSING_FOUND,
+    "share.locked": Action.SHARE_LOCK,
+    "share.revoke": Action.SHARE_END,
+    "export": Action.RECORD_EXPORT,
+    "import": Action.RECORD_IMPORT,
+    "carer.invite-refused": Action.CARER_INVITE_REFUSE,
 }
 
 
-def action_label(action: str) -> str:
+def action_of(name: str) -> Action | None:
+    """The Action an event's stored name stands for (today's or a legacy name), or None."""
+    if name in LEGACY_ACTIONS:
+        return LEGACY_ACTIONS[name]
+    try:
+        return Action(name)
+    except ValueError:
+        return None
+
+
+def action_label(name: str) -> str:
     """The plain-English label; an unknown action reads as "Other activity", never as a code."""
-    return ACTION_LABELS.get(action, "Other activity")
+    action = action_of(name)
+    return ACTION_LABELS[action] if action is not None else "Other activity"
 
 
 def _timestamp(at: datetime) -> str:
@@ -126,7 +212,7 @@ def _serialise_appends(session: Session) -> None:
 
 
 def record_event(
-    action: str,
+    action: Action,
     person_id: str | None = None,
     detail: str = "",
     actor_user_id: int | None = None,
@@ -151,7 +237,7 @@ def record_event(
             at=at,
             actor_user_id=actor_user_id,
             person_id=person_id,
-            action=action[:40],
+            action=Action(action).value,
             detail=detail,
             prev_hash=prev_hash,
             hash="",

@@ -6,14 +6,14 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from herbert.audit import AuditTrailIsAppendOnly, record_event, verify_chain
+from herbert.audit import Action, AuditTrailIsAppendOnly, record_event, verify_chain
 from herbert.extensions import db
 from herbert.models import AuditEvent
 
 
 def write_events(count: int = 6) -> list[int]:
     for number in range(count):
-        record_event("view", person_id="p" * 32, detail=f"section {number}")
+        record_event(Action.SECTION_EDIT, person_id="p" * 32, detail=f"section {number}")
     return list(db.session.execute(db.select(AuditEvent.id).order_by(AuditEvent.id)).scalars())
 
 
@@ -80,7 +80,7 @@ def test_concurrent_writers_keep_one_chain(app, backend):
         try:
             with app.app_context():
                 for index in range(per_thread):
-                    record_event("edit", detail=f"writer {number} event {index}")
+                    record_event(Action.SECTION_EDIT, detail=f"writer {number} event {index}")
                 db.session.remove()
         except Exception as error:  # pragma: no cover - reported below
             errors.append(repr(error))
@@ -105,4 +105,4 @@ def test_sign_in_is_recorded(app, auth):
     auth.sign_in()
     with app.app_context():
         actions = list(db.session.execute(db.select(AuditEvent.action)).scalars())
-    assert actions.count("sign-in") >= 2
+    assert actions.count(Action.SIGN_IN) >= 2

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth import two_factor
 from herbert.auth.forms import (
     ChangePasswordForm,
@@ -55,7 +55,7 @@ def change_password():
             user.password_hash = hash_password(form.new_password.data)
             user.password_changed_at = utcnow()
             db.session.commit()
-            record_event("password-changed")
+            record_event(Action.PASSWORD_CHANGE)
             notices.account_notice(user, "password-changed")
             # Every session of this account ends, on every device; this browser gets a brand-new one.
             end_all_sessions(user.id)
@@ -86,7 +86,7 @@ def confirm_identity():
             form.code.errors.append(WRONG_CODE)
         else:
             mark_authenticated()
-            record_event("reauthenticated")
+            record_event(Action.REAUTHENTICATE)
             return redirect(next_path)
     return render_template("account/confirm_identity.html", form=form, needs_code=needs_code)
 
@@ -123,7 +123,7 @@ def two_factor_set_up():
         if step is not None:
             codes = two_factor.enable(user, secret, step)
             session.pop(PENDING_SECRET, None)
-            record_event("two-factor-on")
+            record_event(Action.TWO_FACTOR_ON)
             return render_template("account/recovery_codes.html", codes=codes, just_turned_on=True)
         form.code.errors.append("The code is not correct. Check the app shows codes for this service and try again")
     uri = two_factor.provisioning_uri(secret, user.email)
@@ -149,7 +149,7 @@ def recovery_codes():
         codes = two_factor.new_recovery_codes()
         two_factor.store_recovery_codes(user, codes)
         db.session.commit()
-        record_event("recovery-codes-replaced")
+        record_event(Action.RECOVERY_CODES_REPLACE)
         return render_template("account/recovery_codes.html", codes=codes, just_turned_on=False)
     return render_template("account/new_recovery_codes.html", form=form)
 
@@ -164,7 +164,7 @@ def two_factor_turn_off():
     form = ConfirmActionForm()
     if not user.is_org_admin and form.validate_on_submit():
         two_factor.disable(user)
-        record_event("two-factor-off")
+        record_event(Action.TWO_FACTOR_OFF)
         notices.account_notice(user, "two-factor-off")
         flash("Two-factor sign-in is off. You will sign in with your password only.")
         return redirect(url_for("account.overview"))
@@ -186,7 +186,7 @@ def delete():
             erased = sum(1 for outcome in outcomes if outcome.what == "erased")
             handed = sum(1 for outcome in outcomes if outcome.what == "handed")
             record_event(
-                "account-deleted", detail=f"people erased: {erased}, handed over: {handed}", actor_user_id=user_id
+                Action.ACCOUNT_DELETE, detail=f"people erased: {erased}, handed over: {handed}", actor_user_id=user_id
             )
             end_all_sessions(user_id)
             db.session.execute(db.delete(User).filter_by(id=user_id))

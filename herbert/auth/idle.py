@@ -10,7 +10,7 @@ not saved (as always) and the page comes back with the error and the carer's tex
 
 from flask import Response, flash, redirect, request, session, url_for
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth.sessions import TIMED_OUT, rotate_session
 
 IDLE_SAVE_FIELD = "idle_save"
@@ -23,7 +23,7 @@ def idle_save_requested() -> bool:
 
 def sign_out_after_idle_save(next_path: str) -> Response:
     """End this session as the idle limit does (the sign-in page says why) and come back to next_path."""
-    record_event("sign-out", detail="idle, page saved first")
+    record_event(Action.SIGN_OUT, detail="idle, page saved first")
     session.clear()
     session[TIMED_OUT] = True
     flash(IDLE_SAVED_MESSAGE)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import session
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth import two_factor
 from herbert.auth.guard import mark_authenticated
 from herbert.auth.sessions import rotate_session
@@ -37,7 +37,7 @@ def start_signed_in_session(user: User) -> None:
     session["user_id"] = user.id
     mark_authenticated()
     rotate_session(session)  # type: ignore[arg-type]
-    record_event("sign-in", actor_user_id=user.id)
+    record_event(Action.SIGN_IN, actor_user_id=user.id)
     notices.signed_in(user)  # remembers this browser; emails the carer when it is a new one
 
 

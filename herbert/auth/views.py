@@ -3,7 +3,7 @@
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth import backoff, two_factor
 from herbert.auth.forms import SignInForm, SignUpForm, TwoFactorCodeForm
 from herbert.auth.guard import login_required, safe_next
@@ -38,7 +38,7 @@ def sign_up():
             user = User(email=email, password_hash=hash_password(form.password.data))
             db.session.add(user)
             db.session.commit()
-            record_event("account-created", actor_user_id=user.id)
+            record_event(Action.ACCOUNT_CREATE, actor_user_id=user.id)
             send_verification(user)  # the carer can start at once; reminders wait for the confirmed address
             start_signed_in_session(user)
             return redirect(safe_next(request.args.get("next")))  # e.g. back to the invitation they came from
@@ -105,7 +105,7 @@ def security_code():
 @bp.route("/sign-out", methods=["POST"])
 @login_required
 def sign_out():
-    record_event("sign-out")
+    record_event(Action.SIGN_OUT)
     end_all_sessions(g.user.id)
     session.clear()
     rotate_session(session)  # type: ignore[arg-type]  (a new anonymous session carries the message)

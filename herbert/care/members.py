@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from herbert.access import Role, role_of
+from herbert.audit import Action, record_event
 from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.models import Invitation, Membership, Person, User
@@ -158,17 +159,14 @@ def account_deletion_plan(user_id: int) -> list[Outcome]:
 def release_account(user_id: int) -> list[Outcome]:
     """Before an account is deleted: hand over or erase each person it was the last owner of, then drop
     all its memberships. Returns what was done (for the message and the audit trail)."""
-    from herbert.audit import record_event
-
     outcomes = account_deletion_plan(user_id)
     for outcome in outcomes:
         person = db.session.get(Person, outcome.person_id)
         if person is None:
             continue
         if outcome.what == "erased":
-            record_event(
-                "person.erase", person_id=person.id, detail="last carer deleted their account", actor_user_id=user_id
-            )
+            detail = "last carer deleted their account"
+            record_event(Action.PERSON_ERASE, person_id=person.id, detail=detail, actor_user_id=user_id)
             erasure.erase_person(person)
         elif outcome.what == "handed":
             db.session.execute(
@@ -178,7 +176,7 @@ def release_account(user_id: int) -> list[Outcome]:
             )
             db.session.commit()
             record_event(
-                "carer.handover",
+                Action.CARER_HANDOVER,
                 person_id=person.id,
                 detail=f"user {outcome.successor_user_id} became owner: the last owner deleted their account",
                 actor_user_id=user_id,

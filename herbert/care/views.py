@@ -15,7 +15,7 @@ from herbert.access import (
     person_required,
     role_of,
 )
-from herbert.audit import events_for_person, record_event
+from herbert.audit import Action, action_label, events_for_person, record_event
 from herbert.care import invitations, members
 from herbert.care.forms import ButtonForm, ConfirmForm, HandOverForm, InviteForm, RoleForm
 from herbert.extensions import db
@@ -27,16 +27,6 @@ bp = Blueprint("care", __name__)
 
 ACTIVITY_LIMIT = 100
 USER_REF = re.compile(r"\buser (\d+)\b")
-CARE_EVENT_TEXT = {
-    "carer.invite": "Invited a carer",
-    "carer.invite-cancel": "Cancelled an invitation",
-    "carer.join": "Joined as a carer",
-    "carer.role": "Changed a carer's role",
-    "carer.remove": "Removed a carer",
-    "carer.leave": "Left the form",
-    "carer.handover": "Handed ownership over",
-    "section.conflict": "Kept their answers after a clash",
-}
 
 
 def _carers_url(person_id: str) -> str:
@@ -83,7 +73,8 @@ def invite(person_id: str):
         except invitations.InviteProblem as problem:
             form.email.errors.append(str(problem))
         else:
-            record_event("carer.invite", person_id=person.id, detail=f"invitation {invitation.id}, {invitation.role}")
+            detail = f"invitation {invitation.id}, {invitation.role}"
+            record_event(Action.CARER_INVITE, person_id=person.id, detail=detail)
             link = public_url_for("care.accept", token=token)
             sent = _send_invitation_email(invitation.email, link, role_of(invitation.role))
             return render_template(
@@ -111,7 +102,7 @@ def cancel_invitation(person_id: str, invitation_id: int):
         abort(400)
     if invitations.cancel(person, invitation_id) is None:
         abort(404)
-    record_event("carer.invite-cancel", person_id=person.id, detail=f"invitation {invitation_id}")
+    record_event(Action.CARER_INVITE_CANCEL, person_id=person.id, detail=f"invitation {invitation_id}")
     flash("The invitation has been cancelled. The link no longer works.")
     return redirect(_carers_url(person.id))
 
@@ -139,7 +130,7 @@ def change_role(person_id: str, membership_id: int):
             )
         else:
             if old != role_of(row.role):
-                record_event("carer.role", person_id=person.id, detail=f"user {row.user_id}, {old} to {row.role}")
+                record_event(Action.CARER_ROLE, person_id=person.id, detail=f"user {row.user_id}, {old} to {row.role}")
                 flash(f"{email} is now {ROLE_LABELS[role_of(row.role)].lower()}.")
             if row.user_id == g.user.id and role_of(row.role) != Role.OWNER:
                 return redirect(url_for("people.overview", person_id=person.id))
@@ -163,7 +154,7 @@ def remove(person_id: str, membership_id: int):
             except members.LastOwner:
                 form.confirm.errors.append("The form must always have an owner. Make someone else an owner first")
                 return render_template("care/remove.html", person=person, form=form, email=email)
-            record_event("carer.remove", person_id=person.id, detail=f"user {user_id}")
+            record_event(Action.CARER_REMOVE, person_id=person.id, detail=f"user {user_id}")
             flash(f"{email} can no longer see this form.")
         return redirect(_carers_url(person.id))
     return render_template("care/remove.html", person=person, form=form, email=email)
@@ -187,8 +178,8 @@ def leave(person_id: str):
             if successor is None:
                 abort(400)
             members.hand_over_and_leave(me, successor)
-            record_event("carer.handover", person_id=person.id, detail=f"user {successor.user_id} became owner")
-            record_event("carer.leave", person_id=person.id)
+            record_event(Action.CARER_HANDOVER, person_id=person.id, detail=f"user {successor.user_id} became owner")
+            record_event(Action.CARER_LEAVE, person_id=person.id)
             flash("You have left the form and handed it over. You can no longer see it.")
             return redirect(url_for("people.dashboard"))
         return render_template("care/leave_last_owner.html", person=person, form=form, others=others)
@@ -198,22 +189,13 @@ def leave(person_id: str):
             return redirect(_carers_url(person.id))
         db.session.delete(me)
         db.session.commit()
-        record_event("carer.leave", person_id=person.id)
+        record_event(Action.CARER_LEAVE, person_id=person.id)
         flash("You have left the form. You can no longer see it.")
         return redirect(url_for("people.dashboard"))
     return render_template("care/leave.html", person=person, form=form)
 
 
 # --- the shared activity trail --------------------------------------------------------------------
-
-
-def _event_label(action: str) -> str:
-    if action in CARE_EVENT_TEXT:
-        return CARE_EVENT_TEXT[action]
-    from flask import current_app
-
-    text_filter = current_app.jinja_env.filters.get("event_text")
-    return text_filter(action) if text_filter else action.replace("-", " ").replace(".", ": ").capitalize()
 
 
 def activity_rows(person_id: str, limit: int = ACTIVITY_LIMIT) -> list[dict]:
@@ -234,7 +216,7 @@ def activity_rows(person_id: str, limit: int = ACTIVITY_LIMIT) -> list[dict]:
         return USER_REF.sub(lambda match: emails.get(int(match.group(1)), "a former carer"), text or "")
 
     return [
-        {"at": e.at, "who": who(e.actor_user_id, e.action), "what": _event_label(e.action), "detail": detail(e.detail)}
+        {"at": e.at, "who": who(e.actor_user_id, e.action), "what": action_label(e.action), "detail": detail(e.detail)}
         for e in events
     ]
 
@@ -275,7 +257,7 @@ def accept(token: str):
     if user is None:
         return render_template("care/accept_signed_out.html", **context)
     if invitations.normalise_email(user.email) != invitation.email:
-        record_event("carer.invite-refused", person_id=invitation.person_id, detail=f"invitation {invitation.id}")
+        record_event(Action.CARER_INVITE_REFUSE, person_id=invitation.person_id, detail=f"invitation {invitation.id}")
         return render_template("care/accept_wrong_account.html", signed_in_as=user.email, **context), 403
     form = ButtonForm()
     if form.validate_on_submit():
@@ -283,7 +265,7 @@ def accept(token: str):
         if accepted is None:
             return render_template("care/invitation_ended.html", message=ENDED[invitations.State.USED]), 410
         record_event(
-            "carer.join",
+            Action.CARER_JOIN,
             person_id=accepted.person_id,
             detail=f"user {user.id}, {accepted.role}, invitation {invitation.id}",
         )

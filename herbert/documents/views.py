@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template
 
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth.limits import pdf_limits
 from herbert.clock import utcnow
 from herbert.documents import kept, renderer
@@ -77,7 +77,7 @@ def draft_pdf(person_id: str):
         body = render_police_pdf(document, _photos_of(person), meta=meta, missing_report=_open_missing_report(person))
     except renderer.PdfError as error:
         return _failed(error)
-    record_event("pdf.download", person_id=person.id, detail="draft")
+    record_event(Action.PDF_DOWNLOAD, person_id=person.id, detail="draft")
     return _pdf_response(body, f"herbert-protocol-draft-{_today_stamp()}.pdf")
 
 
@@ -105,7 +105,7 @@ def version_pdf(person_id: str, number: int):
         except renderer.PdfError as error:
             return _failed(error)
         kept.keep_version_pdf(person, number, made_from, body)
-    record_event("pdf.download", person_id=person.id, detail=f"v{number}")
+    record_event(Action.PDF_DOWNLOAD, person_id=person.id, detail=f"v{number}")
     return _pdf_response(body, f"herbert-protocol-v{number}-{_today_stamp()}.pdf")
 
 
@@ -126,7 +126,7 @@ def poster(person_id: str):
         body = render_appeal_poster(document, photo, {})
     except renderer.PdfError as error:
         return _failed(error)
-    record_event("pdf.download", person_id=person.id, detail="poster")
+    record_event(Action.PDF_DOWNLOAD, person_id=person.id, detail="poster")
     return _pdf_response(body, f"missing-person-appeal-{_today_stamp()}.pdf")
 
 
@@ -152,5 +152,5 @@ def missing_pdf(person_id: str):
         )
     except renderer.PdfError as error:
         return _failed(error)
-    record_event("missing.pdf", person_id=person.id, detail=source)
+    record_event(Action.MISSING_PDF, person_id=person.id, detail=source)
     return _pdf_response(body, f"herbert-protocol-missing-now-{_today_stamp()}.pdf", inline=True)

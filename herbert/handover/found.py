@@ -9,7 +9,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired
 
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.dates import parse_local, uk_now
 from herbert.extensions import db
 from herbert.handover import form_facts
@@ -66,7 +66,7 @@ def confirm(person_id: str):
             },
         )
         ended = shares.end_all_shares(person, "found")
-        record_event("found", person_id=person.id, detail=f"report {report_row.id}, {ended} shares ended")
+        record_event(Action.MISSING_FOUND, person_id=person.id, detail=f"report {report_row.id}, {ended} shares ended")
         return redirect(url_for("found.after", person_id=person.id, report_id=report_row.id))
     return render_template("found/confirm.html", form=form, person=person)
 
@@ -115,7 +115,8 @@ def after(person_id: str, report_id: int):
                 "how_long": form.how_long.data or "",
             },
         )
-        record_event("edit", person_id=person.id, detail=f"{form_facts.EPISODES}: episode added after found")
+        detail = f"{form_facts.EPISODES}: episode added after found"
+        record_event(Action.SECTION_EDIT, person_id=person.id, detail=detail)
         flash("The episode was added to previous missing episodes.")
         return redirect(url_for("people.overview", person_id=person.id))
     return render_template(

@@ -14,7 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import PasswordField, StringField
 from wtforms.validators import Length
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth import two_factor
 from herbert.auth.guard import authenticated_within, mark_authenticated
 from herbert.auth.passwords import verify_password
@@ -40,7 +40,7 @@ def confirm(form) -> bool:
         return False
     if not verify_password(g.user.password_hash, password):
         form.password.errors = [*form.password.errors, "The password is not right"]
-        record_event("step-up-failed")
+        record_event(Action.STEP_UP_FAIL)
         return False
     if needs_code():
         code = form.code.data or ""
@@ -49,7 +49,7 @@ def confirm(form) -> bool:
             return False
         if not two_factor.verify_second_factor(g.user, code):
             form.code.errors = [*form.code.errors, "The security code is not right"]
-            record_event("step-up-failed")
+            record_event(Action.STEP_UP_FAIL)
             return False
     mark_authenticated()
     return True

@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth import two_factor
 from herbert.auth.guard import fresh_auth_required, login_required, safe_next
 from herbert.auth.limits import pseudonym
@@ -126,7 +126,7 @@ def finish_reset(user: User, password: str) -> None:
         .values(used_at=now)
     )
     db.session.commit()
-    record_event("password-reset", actor_user_id=user.id)
+    record_event(Action.PASSWORD_RESET, actor_user_id=user.id)
     end_all_sessions(user.id)
     start_signed_in_session(user)  # a fresh session and a fresh check: step-up pages do not ask again
     notices.account_notice(user, "password-changed")
@@ -158,7 +158,7 @@ def confirm_email(token: str):
     user.email = row.email
     user.email_verified_at = utcnow()
     db.session.commit()
-    record_event("email-changed", actor_user_id=user.id)
+    record_event(Action.EMAIL_CHANGE, actor_user_id=user.id)
     notices.account_notice(user, "email-changed", to=old_address)
     return render_template("mail_account/email_confirmed.html", changed=True)
 

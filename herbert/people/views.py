@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired
 
 from herbert import caps
 from herbert.access import Permission, can, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth.guard import login_required
 from herbert.clock import utcnow
 from herbert.dates import add_months, age_on, format_date
@@ -103,7 +103,7 @@ def add_person():
         return page, 400
     if form.validate_on_submit():
         person_id = store.create_person(g.user.id)
-        record_event("person.create", person_id=person_id)
+        record_event(Action.PERSON_CREATE, person_id=person_id)
         first = SECTIONS[0].pages[0]
         return redirect(
             url_for("questions.page", person_id=person_id, section_slug=SECTIONS[0].slug, page_slug=first.slug)
@@ -159,7 +159,7 @@ def overview(person_id: str):
     person = current_person()
     document = store.load_draft(person)
     photos = _photos(person)
-    record_event("person.view", person_id=person.id)
+    record_event(Action.PERSON_VIEW, person_id=person.id)
     summary = store.load_summary(person)
     _status, photo_message = photo_state(photos)
     revisions = _revisions_with_authors(person)
@@ -281,7 +281,7 @@ def publish(person_id: str):
     number = store.publish(person, g.user.id, published, datetime.combine(review_on, time()))
     # Editing goes on in the draft, which starts as an exact copy of what was just published.
     store.replace_draft(person, published)
-    record_event("version.publish", person_id=person.id, detail=f"version {number}")
+    record_event(Action.VERSION_PUBLISH, person_id=person.id, detail=f"version {number}")
     flash(f"Version {number} confirmed. The next review is due on {format_date(review_on)}.")
     return redirect(url_for("people.overview", person_id=person.id))
 
@@ -295,7 +295,7 @@ def version(person_id: str, number: int):
     person = current_person()
     document = store.load_revision(person, number)
     revision = next(r for r in _revisions_with_authors(person) if r["number"] == number)
-    record_event("version.view", person_id=person.id, detail=f"version {number}")
+    record_event(Action.VERSION_VIEW, person_id=person.id, detail=f"version {number}")
     return render_template(
         "people/version.html",
         person=person,
@@ -350,7 +350,7 @@ def delete_person(person_id: str):
     if form.validate_on_submit():
         if form.confirm.data != "yes":
             return redirect(url_for("people.overview", person_id=person.id))
-        record_event("person.erase", person_id=person.id)
+        record_event(Action.PERSON_ERASE, person_id=person.id)
         erasure.erase_person(person)
         flash("The record has been deleted. It cannot be recovered.")
         return redirect(url_for("people.dashboard"))

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 
 from herbert import caps
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.dates import as_date
 from herbert.models import Person
 from herbert.photos import cleaning
@@ -113,7 +113,7 @@ def add(person_id: str):
                 form.photo.errors.append(rejected.message)
         if cleaned is not None and not form.errors:
             store.add_photo(person, cleaned.jpeg, _details(form))
-            record_event("photo.add", person_id=person.id)
+            record_event(Action.PHOTO_ADD, person_id=person.id)
             flash("Photo added")
             return redirect(url_for("photos.index", person_id=person.id))
     return render_template("photos/add.html", form=form, limit=limit, held=held, **_page_context(person))
@@ -127,7 +127,7 @@ def change(person_id: str, photo_id: str):
     form = PhotoDetailsForm()
     if form.validate_on_submit():
         store.update_photo_details(person, photo_id, _details(form))
-        record_event("photo.edit", person_id=person.id)
+        record_event(Action.PHOTO_CHANGE, person_id=person.id)
         flash("Photo details saved")
         return redirect(url_for("photos.index", person_id=person.id))
     if not form.is_submitted():
@@ -145,7 +145,7 @@ def make_primary(person_id: str, photo_id: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     store.set_primary_photo(person, photo_id)
-    record_event("photo.primary", person_id=person.id)
+    record_event(Action.PHOTO_MAKE_MAIN, person_id=person.id)
     flash("Main photo changed")
     return redirect(url_for("photos.index", person_id=person.id))
 
@@ -158,7 +158,7 @@ def remove(person_id: str, photo_id: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         store.delete_photo(person, photo_id)
-        record_event("photo.remove", person_id=person.id)
+        record_event(Action.PHOTO_REMOVE, person_id=person.id)
         flash("Photo removed")
         return redirect(url_for("photos.index", person_id=person.id))
     return render_template("photos/remove.html", form=form, photo=photo, **_page_context(person))

@@ -20,6 +20,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import HiddenField, RadioField
 from wtforms.validators import InputRequired
 
+from herbert.audit import Action
 from herbert.extensions import db
 from herbert.models import AuditEvent, Person, User
 from herbert.questions import registry
@@ -100,7 +101,7 @@ def last_editor(person: Person, section: Section) -> str:
         db.select(AuditEvent.actor_user_id, AuditEvent.at)
         .where(
             AuditEvent.person_id == person.id,
-            AuditEvent.action == "section.edit",
+            AuditEvent.action == Action.SECTION_EDIT,
             AuditEvent.detail == section.slug,
         )
         .order_by(AuditEvent.id.desc())

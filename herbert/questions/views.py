@@ -16,7 +16,7 @@ from wtforms.validators import InputRequired
 
 from herbert import caps
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth.idle import idle_save_requested, sign_out_after_idle_save
 from herbert.models import Person
 from herbert.questions import conflicts, registry
@@ -64,7 +64,7 @@ def save_answers(person: Person, section: Section, answers: dict[str, Any], base
         store.save_summary(
             person, {"name": answers.get("full_name", ""), "preferred_name": answers.get("preferred_name", "")}
         )
-    record_event("section.edit", person_id=person.id, detail=section.slug)
+    record_event(Action.SECTION_EDIT, person_id=person.id, detail=section.slug)
     points_after_save(person)  # the search aid's points, geocoded offline and sealed
 
 
@@ -203,7 +203,7 @@ def _based_on_field(current: str) -> str:
 
 
 def _kept_theirs(person: Person, section: Section, back_to: str) -> Any:
-    record_event("section.conflict", person_id=person.id, detail=section.slug)
+    record_event(Action.SECTION_CONFLICT, person_id=person.id, detail=section.slug)
     flash("You kept the answers the other carer saved. Your changes to this page were not saved.")
     return redirect(back_to)
 

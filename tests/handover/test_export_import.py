@@ -13,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from photo_samples import jpeg
 
+from herbert.audit import Action
 from herbert.extensions import db
 from herbert.handover.transfer import export, schema
 from herbert.handover.transfer.importer import import_package
@@ -79,7 +80,7 @@ def test_export_package_layout_and_schema(carer):
     }
     assert envelope["missing_report"]["seen_by"] == "Neighbour"
     with carer.app.app_context():
-        assert db.session.execute(db.select(AuditEvent).filter_by(action="export")).scalar_one()
+        assert db.session.execute(db.select(AuditEvent).filter_by(action=Action.RECORD_EXPORT)).scalar_one()
 
 
 @pytest.mark.blob_backends
@@ -101,7 +102,8 @@ def test_round_trip_export_import_export(carer, tmp_path):
         new_person = db.session.get(Person, new_id)
         assert new_person.status == "missing"
         assert store.load_summary(new_person)["name"] == "Ada Canary-Example"
-        assert db.session.execute(db.select(AuditEvent).filter_by(action="import", person_id=new_id)).scalar_one()
+        imported = db.select(AuditEvent).filter_by(action=Action.RECORD_IMPORT, person_id=new_id)
+        assert db.session.execute(imported).scalar_one()
     second = carer.post(f"/people/{new_id}/export")
     assert second.status_code == 200
     assert comparable(first) == comparable(second.data)

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from pypdf import PdfReader
 
 from herbert import clock
+from herbert.audit import Action
 from herbert.extensions import db
 from herbert.handover.missing import report as missing
 from herbert.models import AuditEvent, MissingReport, Share
@@ -187,7 +188,14 @@ def test_share_then_police_view_then_found(carer, client_request):
         share = db.session.execute(db.select(Share)).scalar_one()
         assert share.end_reason == "found" and share.snapshot_sealed == b""
         actions = list(db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
-    for action in ("missing.report", "share.create", "share.open", "missing.edit", "found", "edit"):
+    for action in (
+        Action.MISSING_REPORT,
+        Action.SHARE_CREATE,
+        Action.SHARE_OPEN,
+        Action.MISSING_EDIT,
+        Action.MISSING_FOUND,
+        Action.SECTION_EDIT,
+    ):
         assert action in actions
 
 

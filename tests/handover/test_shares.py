@@ -9,6 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from herbert import clock
+from herbert.audit import Action
 from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
 from herbert.handover.shares.clients import describe_client
@@ -114,7 +115,7 @@ def test_revoke_gives_410_and_is_audited(carer):
     assert police.get(path_of(link)).status_code == 410
     with carer.app.app_context():
         assert db.session.execute(db.select(Share.snapshot_sealed)).scalar_one() == b""
-        assert db.session.execute(db.select(AuditEvent).filter_by(action="share.revoke")).scalar_one()
+        assert db.session.execute(db.select(AuditEvent).filter_by(action=Action.SHARE_END)).scalar_one()
 
 
 def test_five_wrong_codes_lock_the_share_and_the_carer_sees_it(carer):

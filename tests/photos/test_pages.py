@@ -14,6 +14,7 @@ from photo_samples import CANARY, add_person, jpeg, metadata_found, metadata_jpe
 from PIL import Image
 
 from herbert import clock
+from herbert.audit import Action
 from herbert.extensions import db
 from herbert.models import AuditEvent, Person
 from tests.blob_backends import every_stored_object
@@ -200,7 +201,7 @@ def test_change_details(app, signed_in, client_request, person_id):
     [changed] = stored_photos(app, person_id)
     assert [changed[k] for k in ("kind", "taken_on", "caption")] == ["outdoor_clothes", "2026-01-02", "Green anorak"]
     assert changed["jpeg"] == photo["jpeg"]
-    assert audit_actions(app)[-1] == "photo.edit"
+    assert audit_actions(app)[-1] == Action.PHOTO_CHANGE
     # No head and shoulders photo any more: the list says so.
     assert "Add a recent head and shoulders photo" in client_request.get(f"/people/{person_id}/photos").text
 
@@ -215,7 +216,7 @@ def test_make_another_photo_the_main_one(app, signed_in, client_request, person_
     client_request.post(path, {}, 302)
     photos_now = {p["caption"]: p["is_primary"] for p in stored_photos(app, person_id)}
     assert photos_now == {"first": False, "second": True}
-    assert audit_actions(app)[-1] == "photo.primary"
+    assert audit_actions(app)[-1] == Action.PHOTO_MAKE_MAIN
     listing = client_request.get(f"/people/{person_id}/photos")
     first_card = listing.find(class_="govuk-summary-card")
     assert "Full length" in first_card.text and "Main photo" in first_card.text

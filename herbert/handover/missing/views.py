@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.dates import clock_text, display_time, parse_local
 from herbert.handover import form_facts
 from herbert.handover.fields import combine, fill_date
@@ -36,7 +36,8 @@ def _save(person: Person, answers: dict[str, Any]) -> MissingReport:
         for share in shares.shares_of(person):
             if shares.state_of(share) is shares.ShareState.ACTIVE:
                 share_pdfs.keep_share_pdf_soon(share)
-    record_event("missing.report" if opened else "missing.edit", person_id=person.id, detail=f"report {report.id}")
+    action = Action.MISSING_REPORT if opened else Action.MISSING_EDIT
+    record_event(action, person_id=person.id, detail=f"report {report.id}")
     points_after_save(person)  # the last-seen point for the search aid, sealed
     return report
 

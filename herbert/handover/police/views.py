@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, send_file, session, url_for
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth.limits import police_reference_limits, share_code_limits, share_download_limits
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
@@ -115,16 +115,16 @@ def _locked_page():
 def _accepted(share: Share):
     _grant_access(share)
     shares.record_open(share, describe_client(request.headers.get("User-Agent")))
-    record_event("share.open", person_id=share.person_id, detail=f"share {share.id}")
+    record_event(Action.SHARE_OPEN, person_id=share.person_id, detail=f"share {share.id}")
     notices.share_opened(share, describe_client(request.headers.get("User-Agent")))
     return redirect(url_for("police.view", reference=shares.format_code(share.reference)), code=303)
 
 
 def _count_wrong(share: Share, outcome: CodeCheck) -> None:
     if outcome in (CodeCheck.WRONG, CodeCheck.LOCKED):
-        record_event("share.wrong-code", person_id=share.person_id, detail=f"share {share.id}")
+        record_event(Action.SHARE_WRONG_CODE, person_id=share.person_id, detail=f"share {share.id}")
     if outcome is CodeCheck.LOCKED and share.locked_at is not None:
-        record_event("share.locked", person_id=share.person_id, detail=f"share {share.id}")
+        record_event(Action.SHARE_LOCK, person_id=share.person_id, detail=f"share {share.id}")
         notices.share_locked(share)
 
 
@@ -261,7 +261,7 @@ def pdf(reference: str):
     document = share_pdfs.share_pdf(share)  # kept when the share was made: no render while police wait
     if document is None:
         abort(503)
-    record_event("share.pdf", person_id=share.person_id, detail=f"share {share.id}")
+    record_event(Action.SHARE_PDF, person_id=share.person_id, detail=f"share {share.id}")
     return send_file(io.BytesIO(document), mimetype="application/pdf", download_name="herbert-protocol.pdf")
 
 
@@ -271,7 +271,7 @@ def export_package(reference: str):
     share, snap = _require_access(reference)
     content = export.content_for_snapshot(snap)
     document = share_pdfs.share_pdf(share)  # the package still goes out without a PDF if rendering fails
-    record_event("share.export", person_id=share.person_id, detail=f"share {share.id}")
+    record_event(Action.SHARE_EXPORT, person_id=share.person_id, detail=f"share {share.id}")
     return send_file(
         io.BytesIO(export.build_package(content, document, _police_line(share))),
         mimetype="application/zip",

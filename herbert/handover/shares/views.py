@@ -7,7 +7,7 @@ import segno
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth.guard import safe_next
 from herbert.auth.limits import account_password_limits
 from herbert.handover import stepup
@@ -100,7 +100,7 @@ def create(person_id: str):
     hours = int(form.hours.data or shares.DEFAULT_HOURS)
     source = form.source.data or snapshot.default_source(person)
     issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
-    record_event("share.create", person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
+    record_event(Action.SHARE_CREATE, person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
     share_pdfs.keep_share_pdf_soon(issued.share)  # ready before police ask for it
     link = public_url_for("police.open_share", token=issued.token)
     qr = segno.make(link, error="m")
@@ -138,7 +138,7 @@ def end(person_id: str, share_id: int):
     ButtonForm().validate_on_submit()  # CSRF is checked globally; nothing else to validate
     if share.revoked_at is None:
         shares.end_share(share, "revoked")
-        record_event("share.revoke", person_id=person.id, detail=f"share {share.id}")
+        record_event(Action.SHARE_END, person_id=person.id, detail=f"share {share.id}")
         flash("The share link has ended. Police can no longer open it.")
     back = request.form.get("next")
     return redirect(safe_next(back) if back else url_for("people.overview", person_id=person.id))

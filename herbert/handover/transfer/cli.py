@@ -7,7 +7,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.documents.police_form import handover_meta, render_police_pdf
 from herbert.documents.renderer import PdfError
 from herbert.extensions import db
@@ -47,7 +47,7 @@ def export_command(person_id: str, outfile: Path) -> None:
     else:
         outfile.write_bytes(package)
         outfile.chmod(0o600)  # it holds health information: only its owner may read it
-    record_event("export", person_id=person.id, detail="cli")
+    record_event(Action.RECORD_EXPORT, person_id=person.id, detail="cli")
     if str(outfile) != "-":
         click.echo(f"Exported {len(package)} bytes ({len(content.photos)} photos).")
 

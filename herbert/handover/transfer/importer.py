@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from herbert import caps
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.extensions import db
 from herbert.handover import form_facts
 from herbert.handover.missing import report as missing
@@ -44,7 +44,7 @@ def import_package(raw: bytes, user_id: int) -> str:
         if person is not None:
             erasure.erase_person(person)
         raise PackageRejected(STORE_FAILED) from None
-    record_event("import", person_id=person_id, detail="export package")
+    record_event(Action.RECORD_IMPORT, person_id=person_id, detail="export package")
     return person_id
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, Request, flash, g, redirect, render_template, reque
 from flask.sansio.blueprints import BlueprintSetupState
 
 from herbert.access import Permission, current_person, person_required
-from herbert.audit import record_event
+from herbert.audit import Action, record_event
 from herbert.auth.guard import login_required
 from herbert.auth.limits import account_password_limits, export_limits, import_limits, mark_attempt_succeeded
 from herbert.documents.police_form import handover_meta, render_police_pdf
@@ -46,7 +46,7 @@ def export_package(person_id: str):
             pdf = None  # the data still goes out; the package says so by having no PDF
         package = export.build_package(content, pdf, share_messages.footer_line(police_address()))
         mark_attempt_succeeded()
-        record_event("export", person_id=person.id, detail=f"{len(content.photos)} photos")
+        record_event(Action.RECORD_EXPORT, person_id=person.id, detail=f"{len(content.photos)} photos")
         return send_file(
             io.BytesIO(package), mimetype="application/zip", as_attachment=True, download_name=export.download_name()
         )
