@@ -88,7 +88,7 @@ def dashboard():
 
 @bp.route("/people/new", methods=["GET", "POST"])
 @login_required
-def add_person():
+def new():
     form = FlaskForm()
     limit, held = caps.cap("MAX_PEOPLE_PER_ACCOUNT"), caps.people_held(g.user.id)
     if form.validate_on_submit() and held >= limit:
@@ -344,7 +344,7 @@ def _version_number(text: str) -> int:
 
 @bp.route("/people/<person_id>/delete", methods=["GET", "POST"])
 @person_required(Permission.MANAGE)
-def delete_person(person_id: str):
+def delete(person_id: str):
     person = current_person()
     form = DeletePersonForm()
     if form.validate_on_submit():

@@ -139,7 +139,7 @@ def change(person_id: str, photo_id: str):
 
 @bp.route("/people/<person_id>/photos/<photo_id>/make-main", methods=["POST"])
 @person_required(Permission.EDIT)
-def make_primary(person_id: str, photo_id: str):
+def make_main(person_id: str, photo_id: str):
     person = current_person()
     _photo(person, photo_id)
     if not ConfirmForm().validate_on_submit():

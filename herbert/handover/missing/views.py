@@ -3,7 +3,7 @@ then the handover page (herbert.handover.shares.views). The 999 guidance is on e
 
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import Action, record_event
@@ -40,6 +40,14 @@ def _save(person: Person, answers: dict[str, Any]) -> MissingReport:
     record_event(action, person_id=person.id, detail=f"report {report.id}")
     points_after_save(person)  # the last-seen point for the search aid, sealed
     return report
+
+
+def report_in_progress(person: Person) -> dict[str, Any]:
+    """The open report's answers; a page after the first, reached with no report open, goes back to the first."""
+    row = missing.open_report(person)
+    if row is None:
+        abort(redirect(url_for("missing.last_seen", person_id=person.id)))
+    return missing.load_report(person, row)
 
 
 def _next_after(page: str, person_id: str) -> str:
@@ -107,10 +115,7 @@ def last_seen(person_id: str):
 @person_required(Permission.EMERGENCY)
 def clothing(person_id: str):
     person = current_person()
-    open_row = missing.open_report(person)
-    if open_row is None:
-        return redirect(url_for("missing.last_seen", person_id=person.id))
-    report = missing.load_report(person, open_row)
+    report = report_in_progress(person)
     picks = form_facts.clothing_picks(working_document(person))
     clothing_photos = [p for p in store.list_photos(person) if form_facts.is_clothing_photo(p)]
     form = ClothingForm()
@@ -142,10 +147,7 @@ def clothing(person_id: str):
 @person_required(Permission.EMERGENCY)
 def more_details(person_id: str):
     person = current_person()
-    open_row = missing.open_report(person)
-    if open_row is None:
-        return redirect(url_for("missing.last_seen", person_id=person.id))
-    report = missing.load_report(person, open_row)
+    report = report_in_progress(person)
     form = MoreDetailsForm()
     if request.method == "GET":
         form.searches_done.data = report.get("searches_done", [])
