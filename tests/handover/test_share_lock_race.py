@@ -7,9 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from herbert.audit import Action
 from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
-from herbert.models import Share
+from herbert.mail.models import OutboxMessage
+from herbert.models import AuditEvent, Share
 
 from .journey import create_share, page, report_missing
 
@@ -82,6 +84,13 @@ def test_parallel_wrong_codes_evaluate_at_most_five(carer, shared, evaluations, 
     assert evaluations == [False] * shares.MAX_WRONG_CODES
     assert row.failed_attempts == shares.MAX_WRONG_CODES and row.locked_at is not None
     assert sorted(statuses) == [200] * 4 + [423] * (PARALLEL - 4)  # four "not right", the fifth locks it
+    # Five wrong codes recorded, one lock, and the carer is told once (not by every request that found it locked).
+    with carer.app.app_context():
+        actions = list(db.session.execute(db.select(AuditEvent.action)).scalars())
+        locked_emails = db.session.execute(db.select(OutboxMessage).filter_by(kind="share-locked")).scalars().all()
+    assert actions.count(Action.SHARE_WRONG_CODE) == shares.MAX_WRONG_CODES
+    assert actions.count(Action.SHARE_LOCK) == 1
+    assert len(locked_emails) == 1
 
 
 def test_right_code_among_parallel_wrong_ones_is_never_accepted_once_locked(carer, shared, evaluations, backend):

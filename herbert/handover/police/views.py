@@ -121,9 +121,10 @@ def _accepted(share: Share):
 
 
 def _count_wrong(share: Share, outcome: CodeCheck) -> None:
-    if outcome in (CodeCheck.WRONG, CodeCheck.LOCKED):
+    """Record an evaluated wrong code; the one that locked the share also tells every carer (once)."""
+    if outcome in (CodeCheck.WRONG, CodeCheck.LOCKED_NOW):
         record_event(Action.SHARE_WRONG_CODE, person_id=share.person_id, detail=f"share {share.id}")
-    if outcome is CodeCheck.LOCKED and share.locked_at is not None:
+    if outcome is CodeCheck.LOCKED_NOW:
         record_event(Action.SHARE_LOCK, person_id=share.person_id, detail=f"share {share.id}")
         notices.share_locked(share)
 
@@ -176,7 +177,7 @@ def open_share(token: str):
         if outcome is CodeCheck.ACCEPTED:
             return _accepted(share)
         _count_wrong(share, outcome)
-        if outcome is CodeCheck.LOCKED:
+        if outcome in (CodeCheck.LOCKED, CodeCheck.LOCKED_NOW):
             return _locked_page()
         left = shares.tries_left(share)
         form.code.errors = [

@@ -40,7 +40,8 @@ class CodeCheck(enum.Enum):
 
     ACCEPTED = "accepted"
     WRONG = "wrong"  # counted towards the lock
-    LOCKED = "locked"  # locked (now or before): the code was not evaluated, or was the fifth wrong one
+    LOCKED_NOW = "locked now"  # the fifth wrong code: this check locked the share
+    LOCKED = "locked"  # already locked: the code was not evaluated
 
 
 class ShareState(enum.Enum):
@@ -228,12 +229,14 @@ def check_code(share: Share, typed: str) -> CodeCheck:
         db.session.commit()
         return CodeCheck.ACCEPTED
     share.failed_attempts += 1
-    if share.failed_attempts >= MAX_WRONG_CODES:
+    locks_it = share.failed_attempts >= MAX_WRONG_CODES
+    if locks_it:
         share.locked_at = utcnow()
         share.snapshot_sealed = b""  # a locked share never opens again: keep no copy of the record
         share.pdf_sealed = None
     db.session.commit()
-    return CodeCheck.LOCKED if share.locked_at is not None else CodeCheck.WRONG
+    # Decided under the lock, not read back after the commit (another check may have locked it since).
+    return CodeCheck.LOCKED_NOW if locks_it else CodeCheck.WRONG
 
 
 def tries_left(share: Share) -> int:
