@@ -100,7 +100,7 @@ class Keyring:
     """Key-encryption keys by id. Exactly one is active (wraps new keys); the others only unwrap.
 
     `erased` lists the people whose data keys this keyring must never unwrap again (crypto-shredding
-    that also holds against older database backups: see docs/readme/keys-and-backups.md).
+    that also holds against older database backups: see docs/operations/keys-and-backups.md).
     Key bytes are kept out of repr() so a keyring in a traceback or a log line shows no key material.
     """
 

@@ -1,4 +1,4 @@
-"""Operator commands for keys and backups (documented in docs/readme/keys-and-backups.md).
+"""Operator commands for keys and backups (documented in docs/operations/keys-and-backups.md).
 
     flask --app herbert keys status          key ids in use (never the keys)
     flask --app herbert keys rotate [--retire]

@@ -1,6 +1,6 @@
 """The export package: one zip holding the whole record, built in memory and never written to disk.
 
-Layout (see docs/readme/handover.md and README.txt inside the package):
+Layout (see docs/design/handover.md and README.txt inside the package):
     herbert-protocol.json               the record, shaped by the question registry (schema below)
     herbert-protocol-v1.schema.json     the JSON Schema that herbert-protocol.json follows
     herbert-protocol.pdf                the police PDF (with the missing-now block when there is one)
