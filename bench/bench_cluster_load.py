@@ -41,8 +41,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from bench_photos import realistic_jpeg  # noqa: E402 (the same photo-like test image as the other benches)
 from bs4 import BeautifulSoup  # noqa: E402
 
-from tests.blob_backends import s3_unavailable, start_s3rver, stop_s3rver  # noqa: E402
-from tests.cluster_harness import Browser, make_share, start_cluster, stop_cluster, text_of  # noqa: E402
+from tests.support.blob_backends import s3_unavailable, start_s3rver, stop_s3rver  # noqa: E402
+from tests.support.cluster import Browser, make_share, start_cluster, stop_cluster, text_of  # noqa: E402
 
 PASSWORD = "purple elephant marches quietly 77"  # noqa: S105 (throwaway bench accounts)
 OPERATIONS = ["page", "save", "upload", "confirm", "pdf", "share open"]

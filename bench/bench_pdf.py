@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from herbert import create_app  # noqa: E402
 from herbert.documents import police_form, renderer  # noqa: E402
 from herbert.photos.cleaning import clean_photo  # noqa: E402
-from tests.pdf_helpers import full_document, image_xobjects, reader, sample_jpeg  # noqa: E402
+from tests.support.pdfs import full_document, image_xobjects, reader, sample_jpeg  # noqa: E402
 
 
 def peak_rss_kib(pid: int) -> int:

@@ -15,9 +15,9 @@ from herbert.documents import police_form, printable, renderer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.pdf_helpers import make_render_app, sample_jpeg  # noqa: E402
-from tests.pdf_maximal import maximal_document, maximal_report  # noqa: E402
-from tests.questions.sample import EXPECTED  # noqa: E402
+from tests.support.maximal_form import maximal_document, maximal_report  # noqa: E402
+from tests.support.pdfs import make_render_app, sample_jpeg  # noqa: E402
+from tests.support.sample_answers import EXPECTED  # noqa: E402
 
 RUNS = 3
 

@@ -29,7 +29,7 @@ from herbert.handover.shares import snapshot  # noqa: E402
 from herbert.models import Person, Share, User  # noqa: E402
 from herbert.photos.cleaning import clean_photo  # noqa: E402
 from herbert.records import store  # noqa: E402
-from tests.pdf_helpers import full_document, sample_jpeg  # noqa: E402
+from tests.support.pdfs import full_document, sample_jpeg  # noqa: E402
 
 
 def timed(call) -> float:

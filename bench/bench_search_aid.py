@@ -34,7 +34,7 @@ from herbert.documents import grab_sheet, police_form, renderer  # noqa: E402
 from herbert.search_aid import geocode  # noqa: E402
 from herbert.search_aid.aid import build_search_aid  # noqa: E402
 from herbert.search_aid.places import postcodes_in  # noqa: E402
-from tests.pdf_helpers import full_document  # noqa: E402
+from tests.support.pdfs import full_document  # noqa: E402
 
 # Postcodes from eleven areas (and one Northern Irish one that has no point), as a well-travelled life gives.
 PLACES = [("previous_home", "SE10 9NF"), ("workplace", "SW1A 1AA"), ("school", "W1A 1AA"), ("holiday_place", "EH1 1YZ"),

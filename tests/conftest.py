@@ -6,12 +6,10 @@ import re
 import secrets
 import shutil
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
@@ -20,25 +18,29 @@ from sqlalchemy import create_engine, text
 from herbert import clock, create_app
 from herbert.auth import passwords
 from herbert.extensions import db
-from tests.blob_backends import blob_backend, blob_config, pytest_generate_tests, s3_server  # noqa: F401 (folder/s3rver)
+from herbert.models import User
+from tests.support.accounts import AuthActions
+from tests.support.blob_backends import blob_backend, blob_config, pytest_generate_tests, s3_server  # noqa: F401 (folder/s3rver)
+from tests.support.carers import Carer, add_person
+from tests.support.journey import make_person
+from tests.support.pages import PageChecker
 
 POSTGRES_URL = os.environ.get("HERBERT_TEST_DATABASE_URL")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgres",
-        marks=pytest.mark.skipif(
-            not POSTGRES_URL, reason="PostgreSQL tests need HERBERT_TEST_DATABASE_URL (CI sets it)"
-        ),
-    ),
-]
-PASSWORD = "correct horse battery staple 42"
+# Every database test runs on SQLite, and has a PostgreSQL twin only when a server is named (CI names one):
+# without it the twins are not made at all (the report header says so) rather than collected and skipped.
+BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 PRODUCTION_HASHER = passwords.hasher
 
 # B6 asks for at least 200 generated forms per section: CI runs them all; a developer's run takes a sample.
 settings.register_profile("ci", max_examples=200)
 settings.register_profile("dev", max_examples=25)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if POSTGRES_URL:
+        return "databases: SQLite and PostgreSQL (HERBERT_TEST_DATABASE_URL)"
+    return "databases: SQLite only; set HERBERT_TEST_DATABASE_URL to run every test on PostgreSQL too (CI does)"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -115,7 +117,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def app(backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, blob_config: dict):  # noqa: F811
     """A fresh app with its own instance folder, keyring and empty migrated database (and blob store: the
-    folder, or a new bucket on s3rver too in modules marked `blob_backends`: see tests/blob_backends.py)."""
+    folder, or a new bucket on s3rver too in modules marked `blob_backends`: see tests/support/blob_backends.py)."""
     clock.freeze(None)
     instance = tmp_path / "instance"
     instance.mkdir(mode=0o700)
@@ -165,79 +167,9 @@ def runner(app: Flask):
     return app.test_cli_runner()
 
 
-class PageChecker:
-    """Fetch pages through the test client and check what every page must get right
-    (in the spirit of notifications-admin's client_request): a title, unique ids, a nonce on
-    every script matching the CSP header, and a CSRF token in every POST form."""
-
-    def __init__(self, client: FlaskClient):
-        self.client = client
-
-    def get(self, path: str, expected_status: int = 200, **kwargs) -> BeautifulSoup:
-        response = self.client.get(path, **kwargs)
-        assert response.status_code == expected_status, (path, response.status_code)
-        return self.check(response)
-
-    def post(self, path: str, data: dict | None = None, expected_status: int = 200, **kwargs) -> BeautifulSoup:
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
-        response = self.client.post(path, data=data, **kwargs)
-        assert response.status_code == expected_status, (path, response.status_code, response.location)
-        return self.check(response) if response.mimetype == "text/html" and expected_status < 300 else response
-
-    def csrf_token(self) -> str:
-        page = self.client.get("/sign-in" if not self._signed_in() else "/account")
-        field = BeautifulSoup(page.data, "html.parser").find("input", {"name": "csrf_token"})
-        return field["value"] if field else ""
-
-    def _signed_in(self) -> bool:
-        return self.client.get("/account").status_code == 200
-
-    @staticmethod
-    def check(response) -> BeautifulSoup:
-        page = BeautifulSoup(response.data, "html.parser")
-        title = page.find("title")
-        assert title is not None and title.text.strip(), "page has no title"
-        ids = Counter(tag["id"] for tag in page.find_all(id=True))
-        duplicates = [name for name, count in ids.items() if count > 1]
-        assert not duplicates, f"duplicate ids: {duplicates}"
-        csp = response.headers.get("Content-Security-Policy", "")
-        nonce = re.search(r"'nonce-([^']+)'", csp)
-        for script in page.find_all("script"):
-            assert nonce and script.get("nonce") == nonce.group(1), "script without the request's CSP nonce"
-        for form in page.find_all("form"):
-            if form.get("method", "get").lower() == "post":
-                assert form.find("input", {"name": "csrf_token"}), "POST form without a CSRF token"
-        return page
-
-
 @pytest.fixture
 def client_request(client: FlaskClient) -> PageChecker:
     return PageChecker(client)
-
-
-def csrf_from(client: FlaskClient, path: str) -> str:
-    page = BeautifulSoup(client.get(path).data, "html.parser")
-    return page.find("input", {"name": "csrf_token"})["value"]
-
-
-class AuthActions:
-    """Sign up, sign in and out through the real pages, as a carer would."""
-
-    def __init__(self, client: FlaskClient):
-        self.client = client
-
-    def sign_up(self, email: str = "carer@example.com", password: str = PASSWORD):
-        token = csrf_from(self.client, "/sign-up")
-        return self.client.post("/sign-up", data={"email": email, "password": password, "csrf_token": token})
-
-    def sign_in(self, email: str = "carer@example.com", password: str = PASSWORD):
-        token = csrf_from(self.client, "/sign-in")
-        return self.client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
-
-    def sign_out(self):
-        token = csrf_from(self.client, "/account")
-        return self.client.post("/sign-out", data={"csrf_token": token})
 
 
 @pytest.fixture
@@ -251,3 +183,20 @@ def signed_in(client: FlaskClient, auth: AuthActions) -> FlaskClient:
     response = auth.sign_up()
     assert response.status_code == 302, "sign-up failed"
     return client
+
+
+@pytest.fixture
+def carer(app: Flask, signed_in: FlaskClient) -> Carer:
+    """A signed-in carer (carer@example.com) with one person added through the pages: an empty form."""
+    with app.app_context():
+        user_id = db.session.execute(db.select(User.id).filter_by(email="carer@example.com")).scalar_one()
+    return Carer(app=app, client=signed_in, user_id=user_id, person_id=add_person(signed_in))
+
+
+@pytest.fixture
+def carer_with_form(app: Flask, signed_in: FlaskClient) -> Carer:
+    """A signed-in carer with one person whose form is filled in, confirmed as version 1, with photos."""
+    with app.app_context():
+        user_id = db.session.execute(db.select(User.id).filter_by(email="carer@example.com")).scalar_one()
+        person_id = make_person(user_id)
+    return Carer(app=app, client=signed_in, user_id=user_id, person_id=person_id)

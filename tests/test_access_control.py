@@ -10,8 +10,8 @@ from sqlalchemy import text
 from herbert.extensions import db
 from herbert.models import Person
 from herbert.records import store
-from tests.conftest import AuthActions
-from tests.questions.conftest import Carer, add_person
+from tests.support.accounts import AuthActions
+from tests.support.carers import Carer, add_person
 
 VARIABLE = re.compile(r"<(?:[^<>]*:)?(\w+)>")
 
@@ -224,8 +224,8 @@ def test_roles_on_every_person_route(app):
     from herbert.handover.shares import lifecycle as shares
     from herbert.handover.shares import snapshot
     from herbert.models import Membership
-    from tests.care.helpers import Person as Browser
-    from tests.care.helpers import accept, invite
+    from tests.support.care import Person as Browser
+    from tests.support.care import accept, invite
 
     owner = Browser(app, "owner@example.com")
     carer = Carer(owner.client, add_person(owner.client))

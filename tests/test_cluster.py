@@ -16,10 +16,10 @@ import urllib.parse
 
 import pytest
 from bs4 import BeautifulSoup
-from photo_samples import jpeg
 
-from tests.blob_backends import s3_unavailable
-from tests.cluster_harness import Browser, make_share, run_flask, start_cluster, stop_cluster
+from tests.support.blob_backends import s3_unavailable
+from tests.support.cluster import Browser, make_share, run_flask, start_cluster, stop_cluster
+from tests.support.photos import jpeg
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -9,8 +9,8 @@ from herbert.auth.guard import fresh_auth_required
 from herbert.extensions import db
 from herbert.models import Membership, Person, User, WebSession
 from herbert.records import store
-
-from .conftest import PASSWORD, TwoFactorSetUp, error_text, page, post
+from tests.support.accounts import PASSWORD, TwoFactorSetUp
+from tests.support.pages import error_text, page, post
 
 NEW_PASSWORD = "plum kettle orbit 1987"
 

@@ -7,8 +7,8 @@ from argon2.low_level import Type
 from herbert.auth import passwords
 from herbert.extensions import db
 from herbert.models import User
-
-from .conftest import PASSWORD, error_text, post, user_row
+from tests.support.accounts import PASSWORD, user_row
+from tests.support.pages import error_text, post
 
 GUESSABLE = [
     "password123",
@@ -54,7 +54,7 @@ def test_sign_up_explains_what_is_wrong_with_a_password(client, password, messag
 
 
 def page_title(response) -> str:
-    from .conftest import page
+    from tests.support.pages import page
 
     return page(response).title.get_text(strip=True)
 

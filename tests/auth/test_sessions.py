@@ -13,8 +13,8 @@ from herbert.auth.sessions import VISITOR_COOKIE, hash_token
 from herbert.crypto import Keyring
 from herbert.extensions import db
 from herbert.models import WebSession
-
-from .conftest import PASSWORD, page, post
+from tests.support.accounts import PASSWORD
+from tests.support.pages import page, post
 
 COOKIE = "herbert_session"
 NEW_PASSWORD = "plum kettle orbit 1987"

@@ -13,15 +13,15 @@ from flask import Flask
 from herbert.auth.limits import share_code_limits
 from herbert.extensions import db, limiter
 from herbert.models import User
-
-from .conftest import PASSWORD, csrf, page, post
+from tests.support.accounts import PASSWORD
+from tests.support.pages import csrf_token, page, post
 
 WRONG = "wrong horse battery staple 99"
 REDIS_URL = os.environ.get("HERBERT_TEST_REDIS_URL")
 
 
 def sign_in(client, email: str, password: str, ip: str = "127.0.0.1"):
-    token = csrf(client, "/sign-in")
+    token = csrf_token(client, "/sign-in")
     return client.post(
         "/sign-in",
         data={"email": email, "password": password, "csrf_token": token},
@@ -58,7 +58,7 @@ def test_b2_same_answer_and_similar_time_for_known_unknown_and_disabled(real_has
     timings: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(7):  # interleaved, so machine load affects every case alike
         for name, args in cases.items():
-            token = csrf(client, "/sign-in")
+            token = csrf_token(client, "/sign-in")
             data = {"email": args[0], "password": args[1], "csrf_token": token}
             started = time.perf_counter()
             client.post("/sign-in", data=data)
@@ -100,7 +100,7 @@ def test_b2_the_global_back_off_stops_spread_guessing_but_a_known_device_still_s
     assert sign_in(carers_browser, "known@example.com", PASSWORD, ip="10.0.1.1").status_code == 302  # known device
     spread = [sign_in(app.test_client(), "known@example.com", WRONG, ip=f"10.9.0.{n}").status_code for n in range(12)]
     new_browser = sign_in(app.test_client(), "known@example.com", PASSWORD, ip="10.0.2.2")
-    carers_browser.post("/sign-out", data={"csrf_token": csrf(carers_browser, "/account")})
+    carers_browser.post("/sign-out", data={"csrf_token": csrf_token(carers_browser, "/account")})
     known = sign_in(carers_browser, "known@example.com", PASSWORD, ip="10.0.1.1")
     other_account = sign_in(app.test_client(), "other@example.com", WRONG, ip="10.0.2.3")
     print(
@@ -154,7 +154,7 @@ def test_share_code_limit_per_link_and_per_ip(app, client):
         return "That access code is not right", 200
 
     app.add_url_rule("/test-share/<token>", "test_share", share_code_limits(open_share), methods=["GET", "POST"])
-    token = csrf(client, "/sign-in")
+    token = csrf_token(client, "/sign-in")
 
     def try_code(link: str, ip: str) -> int:
         return client.post(

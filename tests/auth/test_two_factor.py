@@ -10,8 +10,8 @@ from herbert.auth import two_factor as tf
 from herbert.extensions import db
 from herbert.models import User
 from herbert.records import store
-
-from .conftest import PASSWORD, TwoFactorSetUp, code_at, csrf, error_text, page, post, user_row
+from tests.support.accounts import PASSWORD, TwoFactorSetUp, code_at, user_row
+from tests.support.pages import csrf_token, error_text, page, post
 
 
 def password_step(client, email: str = "carer@example.com", next_path: str | None = None):
@@ -61,7 +61,7 @@ def test_secret_and_recovery_codes_are_not_stored_in_clear(app, two_factor):
 
 
 def test_sign_in_is_two_steps_and_the_session_is_renewed_at_the_end(app, client, two_factor):
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     two_factor.advance()
     response = password_step(client, next_path="/account")
     assert response.status_code == 302 and response.location == "/sign-in/security-code"
@@ -79,12 +79,12 @@ def test_sign_in_is_two_steps_and_the_session_is_renewed_at_the_end(app, client,
 
 
 def test_a_code_cannot_be_replayed(app, client, two_factor):
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     two_factor.advance()
     used = two_factor.code()
     password_step(client)
     assert code_step(client, used).status_code == 302
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     password_step(client)
     replay = code_step(client, used)
     assert replay.status_code == 200
@@ -94,7 +94,7 @@ def test_a_code_cannot_be_replayed(app, client, two_factor):
 
 
 def test_wrong_code_and_too_many_wrong_codes(client, two_factor):
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     password_step(client)
     statuses = [code_step(client, "123456").status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 302]  # the fifth sends them back to the password
@@ -104,7 +104,7 @@ def test_wrong_code_and_too_many_wrong_codes(client, two_factor):
 
 def test_two_factor_code_entry_is_rate_limited_per_account(client, two_factor):
     """Starting sign-in again does not give a fresh allowance of code guesses."""
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     password_step(client)
     first = [code_step(client, "123456").status_code for _ in range(5)]
     password_step(client)
@@ -115,7 +115,7 @@ def test_two_factor_code_entry_is_rate_limited_per_account(client, two_factor):
 
 
 def test_the_code_step_expires(client, two_factor):
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     password_step(client)
     two_factor.advance(6 * 60)
     response = code_step(client, two_factor.code())
@@ -124,12 +124,12 @@ def test_the_code_step_expires(client, two_factor):
 
 
 def test_each_recovery_code_works_once(client, two_factor):
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     code = two_factor.recovery_codes[3]
     password_step(client)
     assert code_step(client, code.upper().replace("-", " ")).status_code == 302  # typed loosely: still fine
     assert "9 recovery codes left" in client.get("/account").get_data(as_text=True)
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     password_step(client)
     assert code_step(client, code).status_code == 200
 
@@ -139,7 +139,7 @@ def test_new_recovery_codes_replace_the_old(client, two_factor):
     response = post(client, "/account/two-factor/recovery-codes", {})
     new = [c.get_text() for c in page(response).select(".app-recovery-codes code")]
     assert len(new) == 10 and not set(new) & set(old)
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     password_step(client)
     assert code_step(client, old[0]).status_code == 200
     assert code_step(client, new[0]).status_code == 302
@@ -150,7 +150,7 @@ def test_turning_two_factor_off(app, client, two_factor):
     assert response.status_code == 302
     user = user_row(app)
     assert user.totp_secret_sealed is None and user.recovery_codes is None
-    client.post("/sign-out", data={"csrf_token": csrf(client, "/account")})
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/account")})
     assert password_step(client).location == "/people"
 
 

@@ -1,3 +1,11 @@
-"""Fixtures for the availability tests (issue 15, security.md B19): the handover tests' signed-in carer."""
+"""Fixtures for the availability tests (issue 15, B19): `carer` is a carer whose person has a
+filled-in form, a version and photos."""
 
-from tests.handover.conftest import carer  # noqa: F401  (a fixture, re-exported for these tests)
+import pytest
+
+from tests.support.carers import Carer
+
+
+@pytest.fixture
+def carer(carer_with_form: Carer) -> Carer:
+    return carer_with_form

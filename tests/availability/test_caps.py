@@ -2,12 +2,11 @@
 
 import io
 
-from photo_samples import jpeg
-
 from herbert.extensions import db
 from herbert.models import Membership, Person, Photo
 from herbert.records import store
-from tests.handover.journey import make_person, page, text_of
+from tests.support.journey import make_person, page, text_of
+from tests.support.photos import jpeg
 
 MEDICINES = "/people/{id}/health-and-medication/medication"
 

@@ -26,13 +26,13 @@ from herbert import create_app
 from herbert.auth.passwords import hash_password
 from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
+from herbert.handover.shares import pdfs as share_pdfs
 from herbert.handover.shares import snapshot
 from herbert.handover.transfer import export
 from herbert.models import Person, User
 from herbert.records import store
-from tests.availability.live import ServedApp, p95, timed_get
-from tests.availability.test_slow_clients import Trickler
-from tests.availability.worst_case import worst_case_document, worst_case_photos
+from tests.support.live_server import ServedApp, Trickler, p95, timed_get
+from tests.support.worst_case import worst_case_document, worst_case_photos
 
 pytestmark = pytest.mark.slow
 
@@ -96,6 +96,7 @@ def served(tmp_path_factory):
         person = db.session.get(Person, store.create_person(victim.id))
         store.replace_draft(person, {"about-the-person": {"full_name": "Ada Example"}})
         issued = shares.create_share(person, victim.id, snapshot.build_snapshot(person, "draft"), 24, "draft")
+        share_pdfs.keep_share_pdf(issued.share.id)  # as making a share does: police download the kept PDF
         package = export.build_package(export.content_for_person(heavy), None)
         db.session.remove()
         db.engine.dispose()

@@ -8,7 +8,6 @@ import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
-from photo_samples import multipart
 
 from herbert.extensions import db
 from herbert.handover.transfer import export
@@ -16,8 +15,9 @@ from herbert.handover.transfer.importer import import_package
 from herbert.handover.transfer.unpack import PackageRejected
 from herbert.models import Person, User
 from herbert.records import store
-from tests.handover.journey import make_person
-from tests.handover.test_export_import import counts, rebuild, with_json
+from tests.support.journey import make_person
+from tests.support.packages import counts, rebuild, with_json
+from tests.support.photos import multipart
 
 ABOUT, LOOKS, HEALTH = "about-the-person", "physical-description", "health-and-medication"
 MEDICINE = {"id": "0123456789abcdef", "medicine_name": "Donepezil"}

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from herbert.documents import renderer
-from tests.handover.journey import create_share, police_open, report_missing, text_of
+from tests.support.journey import create_share, police_open, report_missing, text_of
 
 SLOW = f"<style>p {{ overflow-wrap: anywhere }}</style><p>{'x' * 100_000}</p>"  # minutes to lay out
 
@@ -61,10 +61,6 @@ def test_a_busy_renderer_gives_the_carer_try_again_at_once_and_police_still_get_
     busy.join()
 
 
-def _csrf(client, path: str) -> str:
-    from bs4 import BeautifulSoup
-
-    return BeautifulSoup(client.get(path).data, "html.parser").find("input", {"name": "csrf_token"})["value"]
 
 
 def test_pdfs_are_rate_limited_per_account_across_every_pdf_route(carer, auth):
@@ -80,7 +76,7 @@ def test_pdfs_are_rate_limited_per_account_across_every_pdf_route(carer, auth):
     auth.sign_up("someone-else@example.com")
     from herbert.extensions import db
     from herbert.models import User
-    from tests.handover.journey import make_person
+    from tests.support.journey import make_person
 
     with carer.app.app_context():
         other = db.session.execute(db.select(User).filter_by(email="someone-else@example.com")).scalar_one()

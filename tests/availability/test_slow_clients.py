@@ -5,14 +5,11 @@ request body a byte at a time and 40 more trickle their headers; a probe must st
 Against the previous `make run` (gunicorn's threaded worker, 8 threads) the same attack held every thread.
 """
 
-import contextlib
-import socket
-import threading
 import time
 
 import pytest
 
-from tests.availability.live import ServedApp, p95, timed_get
+from tests.support.live_server import ServedApp, Trickler, p95, timed_get
 
 pytestmark = pytest.mark.slow
 
@@ -26,38 +23,6 @@ def server(tmp_path_factory):
     app.start()
     yield app
     app.stop()
-
-
-class Trickler:
-    """Connections that send a request a byte at a time, for as long as the test runs."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.sockets: list[socket.socket] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._trickle, daemon=True)
-
-    def open(self, count: int, start: bytes) -> None:
-        for _ in range(count):
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-            sock.sendall(start)
-            self.sockets.append(sock)
-
-    def _trickle(self) -> None:
-        while not self.stop.wait(0.5):
-            for sock in self.sockets:
-                with contextlib.suppress(OSError):
-                    sock.send(b"a")
-
-    def __enter__(self) -> "Trickler":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join()
-        for sock in self.sockets:
-            sock.close()
 
 
 def test_a_probe_is_answered_in_2_s_while_80_connections_trickle(server):

@@ -9,7 +9,7 @@ import pypdf
 from bs4 import BeautifulSoup
 
 from herbert.documents import renderer
-from tests.handover.journey import create_share, report_missing
+from tests.support.journey import create_share, report_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 HUGE = "9" * 40

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from herbert.documents import budget, police_form, renderer
-from tests.availability.worst_case import worst_case_document, worst_case_photos
-from tests.pdf_helpers import full_document, page_texts, reader
+from tests.support.pdfs import full_document, page_texts, reader
+from tests.support.worst_case import worst_case_document, worst_case_photos
 
 
 def test_a_form_within_the_budget_prints_in_full():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from .harness import CHROMIUM, CHROMIUM_ARGS, Journey, LiveServer, missing_requirements
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Journey, LiveServer, missing_requirements
 
 MISSING = missing_requirements()
 CALL_FAILED = pytest.StashKey[bool]()

@@ -3,7 +3,7 @@
 
 import pytest
 
-from .harness import NARROW, PASSWORD, Journey, tab_to, unique_email
+from tests.support.browser import NARROW, PASSWORD, Journey, tab_to, unique_email
 
 pytestmark = pytest.mark.browser
 

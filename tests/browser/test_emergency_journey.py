@@ -4,32 +4,14 @@ taps (re-authentication counts), axe at zero violations on every page; then poli
 code (by the link here; by reference at /police in test_police_pages.py), and the carer marks the person
 found."""
 
-import re
 
 import pytest
 
-from .harness import PASSWORD, PHONE, Journey
+from tests.support.browser import PASSWORD, PHONE, add_person, tap
 
 pytestmark = pytest.mark.browser
 
 MAX_TAPS = 5
-
-
-def add_person(journey: Journey, full_name: str = "Ada Example") -> None:
-    """Set-up, not part of the journey under test: add a person with a name through the same POSTs the
-    records pages make (their own browser tests check those pages)."""
-    request = journey.page.request
-    token = re.search(r'name="csrf_token" value="([^"]+)"', request.get("/account").text()).group(1)
-    started = request.post("/people/new", form={"csrf_token": token})
-    assert started.ok, started.status
-    saved = request.post(started.url, form={"csrf_token": token, "full_name": full_name, "action": "continue"})
-    assert saved.ok, saved.status
-
-
-def tap(journey: Journey, role: str, name: str) -> None:
-    """One tap that loads a new page (axe-checked by the journey)."""
-    with journey.navigation():
-        journey.page.locator("main").get_by_role(role, name=re.compile(f"^{re.escape(name)}")).first.click()
 
 
 def test_emergency_journey_on_a_phone(make_journey):

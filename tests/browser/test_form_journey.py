@@ -15,9 +15,8 @@ from PIL import Image, ImageDraw
 
 from herbert.questions.registry import SECTIONS, Question, Section
 from herbert.questions.registry import Page as FormPage
-
-from .harness import NARROW, Journey, tab_to
-from .keyboard_form import Answer, Answerer, File, Focused, fill_by_keyboard
+from tests.support.browser import NARROW, Journey, tab_to
+from tests.support.keyboard_form import Answer, Answerer, File, Focused, fill_by_keyboard
 
 pytestmark = pytest.mark.browser
 

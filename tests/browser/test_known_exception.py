@@ -4,7 +4,7 @@ filter reports exactly those radios, and the accessibility statement says so wit
 
 import pytest
 
-from .harness import AXE_TAGS, Journey, axe_source
+from tests.support.browser import AXE_TAGS, Journey, axe_source
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from mail.conftest import Mailbox, free_port
 
-from .harness import NARROW, PHONE, Journey, tab_to
+from tests.support.browser import NARROW, PHONE, Journey, tab_to
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ Every page the journeys load passes axe at zero violations and needs no sideways
 
 import pytest
 
-from .harness import NARROW, PHONE, Journey, tab_to
+from tests.support.browser import NARROW, PHONE, Journey, tab_to
 
 pytestmark = pytest.mark.browser
 WIDE = {"width": 1280, "height": 900}

@@ -7,12 +7,12 @@ import os
 import re
 
 import pytest
-from photo_samples import jpeg
 from PIL import Image
 from playwright.sync_api import Page
 from pypdf import PdfReader
 
-from .harness import NARROW, PHONE, Journey, tab_to
+from tests.support.browser import NARROW, PHONE, Journey, tab_to
+from tests.support.photos import jpeg
 
 pytestmark = pytest.mark.browser
 

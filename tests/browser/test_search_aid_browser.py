@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from .harness import NARROW, PASSWORD, PHONE, Journey
+from tests.support.browser import NARROW, PASSWORD, PHONE, Journey
 
 pytestmark = pytest.mark.browser
 

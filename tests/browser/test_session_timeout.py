@@ -5,7 +5,7 @@ before an idle sign-out and is there again after signing in."""
 
 import pytest
 
-from .harness import NARROW, PHONE, Journey
+from tests.support.browser import NARROW, PHONE, Journey
 
 pytestmark = pytest.mark.browser
 FIELD = "textarea[name=best_approach]"

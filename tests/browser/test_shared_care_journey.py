@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from .harness import PASSWORD, PHONE, Journey, unique_email
-from .test_emergency_journey import add_person, tap
+from tests.support.browser import PASSWORD, PHONE, Journey, add_person, tap, unique_email
 
 pytestmark = pytest.mark.browser
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from herbert import clock
 from herbert.extensions import db
 from herbert.models import Membership, Person, User
-from tests.care.helpers import Person as Browser
-from tests.care.helpers import accept, invite, page_text
-from tests.conftest import PASSWORD
-from tests.questions.conftest import Carer, add_person
+from tests.support.accounts import PASSWORD
+from tests.support.care import Person as Browser
+from tests.support.care import accept, invite, page_text
+from tests.support.carers import Carer, add_person
 
 
 def roles(app, person_id: str) -> dict[str, str]:

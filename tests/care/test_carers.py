@@ -5,8 +5,8 @@ import re
 
 from herbert.extensions import db
 from herbert.models import AuditEvent, Membership, User
-from tests.care.helpers import Person, accept, invite, page_text
-from tests.questions.conftest import Carer, add_person
+from tests.support.care import Person, accept, invite, page_text
+from tests.support.carers import Carer, add_person
 
 
 def family(app) -> tuple[Person, Person, Person, str]:

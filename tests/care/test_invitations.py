@@ -8,8 +8,8 @@ from sqlalchemy import text
 from herbert import clock
 from herbert.extensions import db
 from herbert.models import Invitation, Membership, User
-from tests.care.helpers import Person, accept, invite, page_text
-from tests.questions.conftest import add_person
+from tests.support.care import Person, accept, invite, page_text
+from tests.support.carers import add_person
 
 
 def setup_owner(app) -> tuple[Person, str]:
@@ -49,14 +49,15 @@ def test_invitee_signs_up_with_the_invited_address_and_gets_the_role(app):
     assert landing.status_code == 200
     assert "owner@example.com has invited you" in page_text(landing)
     assert f"/sign-up?next={path}" in landing.data.decode().replace("%2F", "/")
-    from tests.conftest import PASSWORD, csrf_from
+    from tests.support.accounts import PASSWORD
+    from tests.support.pages import csrf_token
 
-    token = csrf_from(visitor, f"/sign-up?next={path}")
+    token = csrf_token(visitor, f"/sign-up?next={path}")
     response = visitor.post(
         f"/sign-up?next={path}", data={"email": "helper@example.com", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302 and response.location == path
-    token = csrf_from(visitor, path)
+    token = csrf_token(visitor, path)
     response = visitor.post(path, data={"csrf_token": token})
     assert response.status_code == 302 and response.location == f"/people/{person_id}"
     assert memberships(app, person_id) == {"owner@example.com": "owner", "helper@example.com": "viewer"}

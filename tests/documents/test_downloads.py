@@ -10,7 +10,7 @@ from herbert.documents import renderer
 from herbert.extensions import db
 from herbert.models import AuditEvent, User
 from herbert.records import store
-from tests.pdf_helpers import embedded_files, full_document, image_xobjects, page_texts, pdf_text, reader, sample_jpeg
+from tests.support.pdfs import embedded_files, full_document, image_xobjects, page_texts, pdf_text, reader, sample_jpeg
 
 
 def squash(text: str) -> str:

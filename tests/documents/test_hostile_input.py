@@ -11,8 +11,8 @@ import pytest
 
 from herbert.documents import budget, police_form, poster, renderer
 from herbert.questions import registry
-from tests.pdf_helpers import embedded_files, full_document, make_render_app, pdf_text, reader, sample_jpeg
 from tests.support.http_servers import CountingServer
+from tests.support.pdfs import embedded_files, full_document, make_render_app, pdf_text, reader, sample_jpeg
 
 CANARY = "CANARY-b8-51d2e0-MUST-NOT-LEAK"
 SCRIPTS = (

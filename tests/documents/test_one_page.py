@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 from herbert.documents import police_form, poster
-from tests.pdf_helpers import make_render_app, page_texts, pdf_text, reader, sample_jpeg
-from tests.pdf_maximal import maximal_document, maximal_report
-from tests.questions.sample import EXPECTED
+from tests.support.maximal_form import maximal_document, maximal_report
+from tests.support.pdfs import make_render_app, page_texts, pdf_text, reader, sample_jpeg
+from tests.support.sample_answers import EXPECTED
 
 META = {"version": 3, "draft": False, "completed_on": "2026-05-01", "next_review_on": "2026-11-01"}
 A4_POINTS = (595.28, 841.89)

@@ -16,8 +16,8 @@ import pypdf
 import pytest
 
 from herbert.documents import renderer
-from tests.pdf_helpers import embedded_files, pdf_text
 from tests.support.http_servers import CountingServer
+from tests.support.pdfs import embedded_files, pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY_PNG = base64.b64encode(

@@ -10,7 +10,7 @@ from PIL import Image
 
 from herbert.documents import grab_sheet, police_form, poster, printable
 from herbert.questions import registry
-from tests.pdf_helpers import (
+from tests.support.pdfs import (
     embedded_files,
     full_document,
     image_xobjects,

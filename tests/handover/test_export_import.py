@@ -6,25 +6,22 @@ import io
 import json
 import stat
 import time
-import warnings
 import zipfile
 
 import pytest
 from bs4 import BeautifulSoup
-from photo_samples import jpeg
 
 from herbert.audit import Action
 from herbert.extensions import db
 from herbert.handover.transfer import export, schema
 from herbert.handover.transfer.importer import import_package
 from herbert.handover.transfer.unpack import PackageRejected, read_package
-from herbert.models import AuditEvent, DraftSection, MissingReport, Person, Photo, Revision, User
+from herbert.models import AuditEvent, Person, User
 from herbert.records import store
-from tests.blob_backends import stored_blobs
-
-from .journey import make_person, report_missing
-
-COUNTED = (Person, DraftSection, Revision, Photo, MissingReport)
+from tests.support.blob_backends import stored_blobs
+from tests.support.journey import make_person, report_missing
+from tests.support.packages import counts, rebuild, with_json, zip_of
+from tests.support.photos import jpeg
 
 
 def download_export(carer) -> bytes:
@@ -45,12 +42,6 @@ def comparable(package: bytes) -> dict:
     for version in envelope["versions"]:
         version.pop("published_at")
     return envelope | {"photo_files": photo_files}
-
-
-def counts() -> dict:
-    return {
-        model.__name__: db.session.execute(db.select(db.func.count()).select_from(model)).scalar() for model in COUNTED
-    }
 
 
 def test_export_package_layout_and_schema(carer):
@@ -143,38 +134,7 @@ def valid_package(carer) -> bytes:
         return export.build_package(export.content_for_person(person), None)
 
 
-def rebuild(package: bytes, change) -> bytes:
-    """Copy a package entry by entry, letting `change(name, data)` return [(ZipInfo or name, data), ...]."""
-    out = io.BytesIO()
-    with (
-        warnings.catch_warnings(),  # zipfile warns about (but writes) the duplicate names we make on purpose
-        zipfile.ZipFile(io.BytesIO(package)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        warnings.simplefilter("ignore", UserWarning)
-        for info in source.infolist():
-            for name, data in change(info.filename, source.read(info)):
-                target.writestr(name, data)
-    return out.getvalue()
 
-
-def with_json(package: bytes, edit) -> bytes:
-    def change(name, data):
-        if name == export.JSON_NAME:
-            envelope = json.loads(data)
-            edit(envelope)
-            return [(name, json.dumps(envelope))]
-        return [(name, data)]
-
-    return rebuild(package, change)
-
-
-def zip_of(entries) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries:
-            archive.writestr(name, data)
-    return out.getvalue()
 
 
 def symlink_entry(package: bytes) -> bytes:

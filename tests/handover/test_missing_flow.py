@@ -12,8 +12,7 @@ from herbert.extensions import db
 from herbert.handover.missing import report as missing
 from herbert.models import AuditEvent, MissingReport, Share
 from herbert.records import store
-
-from .journey import GUIDANCE, PASSWORD, create_share, page, police_open, report_missing, text_of
+from tests.support.journey import GUIDANCE, PASSWORD, create_share, page, police_open, report_missing, text_of
 
 
 def test_report_missing_defaults_save_and_guidance(carer):

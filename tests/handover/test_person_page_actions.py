@@ -2,7 +2,7 @@
 
 from bs4 import BeautifulSoup
 
-from .journey import report_missing
+from tests.support.journey import report_missing
 
 
 def positions(html: str, *needles: str) -> list[int]:

@@ -9,8 +9,7 @@ import pytest
 from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
 from herbert.models import AuditEvent, Share
-
-from .journey import create_share, page, report_missing, text_of
+from tests.support.journey import create_share, page, report_missing, text_of
 
 
 def path_of(link: str) -> str:

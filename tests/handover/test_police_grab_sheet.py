@@ -13,8 +13,16 @@ from herbert.dates import human_date
 from herbert.extensions import db
 from herbert.handover.police import grab_sheet
 from herbert.models import User
-
-from .journey import PASSWORD, RICH_ANSWERS, create_share, make_person, page, police_open, report_missing, text_of
+from tests.support.journey import (
+    PASSWORD,
+    RICH_ANSWERS,
+    create_share,
+    make_person,
+    page,
+    police_open,
+    report_missing,
+    text_of,
+)
 
 
 @pytest.fixture

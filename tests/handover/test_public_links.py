@@ -5,8 +5,7 @@ import pytest
 from herbert import create_app
 from herbert.links import public_host, public_url_for
 from herbert.records.keys import Keyring
-
-from .journey import create_share, report_missing
+from tests.support.journey import create_share, report_missing
 
 
 def test_share_link_ignores_a_forged_host_header(carer):

@@ -12,8 +12,7 @@ from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
 from herbert.mail.models import OutboxMessage
 from herbert.models import AuditEvent, Share
-
-from .journey import create_share, page, report_missing
+from tests.support.journey import create_share, page, report_missing
 
 PARALLEL = 20
 

@@ -10,8 +10,7 @@ from urllib.parse import unquote
 from pypdf import PdfReader
 
 from herbert.handover.shares import messages as share_messages
-
-from .journey import create_share, police_open, report_missing
+from tests.support.journey import create_share, police_open, report_missing
 
 
 def shared(carer):

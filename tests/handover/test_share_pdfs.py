@@ -12,8 +12,7 @@ from herbert.documents import kept, renderer
 from herbert.extensions import db
 from herbert.models import Person, Revision, Share
 from herbert.records import erasure, store
-
-from .journey import create_share, page, police_open, report_missing
+from tests.support.journey import create_share, page, police_open, report_missing
 
 
 @pytest.fixture

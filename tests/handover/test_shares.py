@@ -14,8 +14,7 @@ from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
 from herbert.handover.shares.clients import describe_client
 from herbert.models import AuditEvent, Share, ShareOpen
-
-from .journey import create_share, police_open, report_missing, text_of
+from tests.support.journey import create_share, police_open, report_missing, text_of
 
 ANDROID_CHROME = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"

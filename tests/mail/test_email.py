@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from photo_samples import jpeg
 
 from herbert import clock, create_app
 from herbert.extensions import db
@@ -15,10 +14,9 @@ from herbert.mail.delivery import deliver, queue_email
 from herbert.mail.models import OutboxMessage, SentReminder
 from herbert.mail.reminders import review_stage
 from herbert.models import Membership, Person, User
-from herbert.photos import cleaning
 from herbert.records import erasure, store
-
-from .conftest import CANARIES, Mailbox, link_to, parts, post, text_of, whole_message
+from tests.support.mail import CANARIES, Mailbox, add_canary_person, link_to, parts, whole_message
+from tests.support.pages import post, text_of
 
 PASSWORD = "correct horse battery staple 42"
 TODAY = date(2026, 12, 1)
@@ -34,31 +32,6 @@ def add_carer(app: Flask, address: str, verified: bool = True) -> int:
         db.session.add(user)
         db.session.commit()
         return user.id
-
-
-def add_person(
-    app: Flask, user_id: int, review_on: date | None = None, photo_taken: date | None = None, publish: bool = True
-) -> str:
-    """A person whose every field holds a canary string."""
-    with app.app_context():
-        person = db.session.get(Person, store.create_person(user_id))
-        store.save_section(
-            person,
-            "about-the-person",
-            {"full_name": CANARIES[0], "preferred_name": CANARIES[1], "address": CANARIES[2], "postcode": CANARIES[3]},
-        )
-        store.save_section(person, "health-and-medication", {"other_conditions": CANARIES[4]})
-        store.save_summary(person, {"name": CANARIES[0], "preferred_name": CANARIES[1]})
-        if photo_taken:
-            store.add_photo(
-                person,
-                cleaning.clean_photo(jpeg(320, 240)).jpeg,
-                {"kind": "head_and_shoulders", "taken_on": photo_taken.isoformat(), "caption": CANARIES[5]},
-            )
-        if publish:
-            review = datetime.combine(review_on, datetime.min.time()) if review_on else None
-            store.publish(person, user_id, store.load_draft(person), review)
-        return person.id
 
 
 def share_with(app: Flask, person_id: str, other_user: int) -> None:
@@ -94,7 +67,7 @@ def test_review_stages():
 
 def test_review_reminder_email_with_one_click_unsubscribe(mail_app: Flask, smtp: Mailbox):
     user_id = add_carer(mail_app, "carer@example.com")
-    person_id = add_person(mail_app, user_id, review_on=TODAY + timedelta(days=30))
+    person_id = add_canary_person(mail_app, user_id, review_on=TODAY + timedelta(days=30))
     assert run_reminders(mail_app, TODAY) == {"review": 1, "photo": 0, "draft": 0}
     (message,) = smtp.wait_for(1)
     assert message["Subject"] == "A Herbert Protocol form you keep is due for review"
@@ -121,7 +94,7 @@ def test_review_reminder_email_with_one_click_unsubscribe(mail_app: Flask, smtp:
 def test_every_stage_once_then_stop_and_a_new_version_starts_afresh(mail_app: Flask, smtp: Mailbox):
     user_id = add_carer(mail_app, "carer@example.com")
     due = TODAY + timedelta(days=30)
-    person_id = add_person(mail_app, user_id, review_on=due)
+    person_id = add_canary_person(mail_app, user_id, review_on=due)
     sent = sum(run_reminders(mail_app, TODAY + timedelta(days=day))["review"] for day in range(0, 100))
     assert sent == 5  # 30 days before, on the day, and three times while overdue
     with mail_app.app_context():  # reviewed: a new version moves the date
@@ -134,9 +107,9 @@ def test_every_stage_once_then_stop_and_a_new_version_starts_afresh(mail_app: Fl
 
 def test_unverified_carers_get_no_reminders_and_erased_people_none(mail_app: Flask, smtp: Mailbox):
     unverified = add_carer(mail_app, "new@example.com", verified=False)
-    add_person(mail_app, unverified, review_on=TODAY)
+    add_canary_person(mail_app, unverified, review_on=TODAY)
     verified = add_carer(mail_app, "carer@example.com")
-    erased = add_person(mail_app, verified, review_on=TODAY)
+    erased = add_canary_person(mail_app, verified, review_on=TODAY)
     with mail_app.app_context():
         erasure.erase_person(db.session.get(Person, erased))
     assert run_reminders(mail_app, TODAY)["review"] == 0
@@ -145,7 +118,7 @@ def test_unverified_carers_get_no_reminders_and_erased_people_none(mail_app: Fla
 def test_every_verified_carer_of_the_person_is_reminded(mail_app: Flask, smtp: Mailbox):
     first = add_carer(mail_app, "carer@example.com")
     second = add_carer(mail_app, "sister@example.com")
-    person_id = add_person(mail_app, first, review_on=TODAY)
+    person_id = add_canary_person(mail_app, first, review_on=TODAY)
     share_with(mail_app, person_id, second)
     assert run_reminders(mail_app, TODAY)["review"] == 2
     assert sorted(m["To"] for m in smtp.wait_for(2)) == ["carer@example.com", "sister@example.com"]
@@ -153,8 +126,8 @@ def test_every_verified_carer_of_the_person_is_reminded(mail_app: Flask, smtp: M
 
 def test_photo_reminders_at_6_and_12_months_and_one_draft_nudge(mail_app: Flask, smtp: Mailbox):
     user_id = add_carer(mail_app, "carer@example.com")
-    add_person(mail_app, user_id, photo_taken=TODAY - timedelta(days=200))
-    add_person(mail_app, user_id, publish=False)
+    add_canary_person(mail_app, user_id, photo_taken=TODAY - timedelta(days=200))
+    add_canary_person(mail_app, user_id, publish=False)
     with mail_app.app_context():  # the draft was started 8 days ago
         db.session.execute(
             db.update(Person)
@@ -173,7 +146,7 @@ def test_photo_reminders_at_6_and_12_months_and_one_draft_nudge(mail_app: Flask,
 def test_a_reminder_raced_by_two_runs_is_sent_once(mail_app: Flask, smtp: Mailbox):
     """Another process got there first (its row exists): this run must skip it, not fail or send again."""
     user_id = add_carer(mail_app, "carer@example.com")
-    person_id = add_person(mail_app, user_id, review_on=TODAY)
+    person_id = add_canary_person(mail_app, user_id, review_on=TODAY)
     with mail_app.app_context():
         db.session.add(
             SentReminder(
@@ -211,7 +184,7 @@ def police_post(app: Flask, token: str, code: str):
 def test_police_opening_a_share_tells_every_carer_at_once(mail_app: Flask, smtp: Mailbox):
     first = add_carer(mail_app, "carer@example.com")
     second = add_carer(mail_app, "sister@example.com", verified=False)  # security notices go regardless
-    person_id = add_person(mail_app, first)
+    person_id = add_canary_person(mail_app, first)
     share_with(mail_app, person_id, second)
     token, code = open_share(mail_app, person_id, first)
     assert police_post(mail_app, token, code).status_code == 303
@@ -225,7 +198,7 @@ def test_police_opening_a_share_tells_every_carer_at_once(mail_app: Flask, smtp:
 
 def test_a_share_locked_by_wrong_codes_is_told_to_the_carers(mail_app: Flask, smtp: Mailbox):
     user_id = add_carer(mail_app, "carer@example.com")
-    person_id = add_person(mail_app, user_id)
+    person_id = add_canary_person(mail_app, user_id)
     token, _code = open_share(mail_app, person_id, user_id)
     statuses = [police_post(mail_app, token, "WRNG-CODE").status_code for _ in range(5)]
     assert statuses[-1] == 423
@@ -287,13 +260,13 @@ def test_no_personal_data_about_the_person_in_any_email(mail_app: Flask, client,
         user.email_verified_at = clock.utcnow()
         db.session.commit()
         user_id = user.id
-    add_person(mail_app, user_id, review_on=TODAY, photo_taken=TODAY - timedelta(days=400))
-    draft = add_person(mail_app, user_id, publish=False)
+    add_canary_person(mail_app, user_id, review_on=TODAY, photo_taken=TODAY - timedelta(days=400))
+    draft = add_canary_person(mail_app, user_id, publish=False)
     with mail_app.app_context():
         db.session.execute(db.update(Person).where(Person.id == draft).values(created_at=datetime(2026, 1, 1)))
         db.session.commit()
     run_reminders(mail_app, TODAY)
-    person_id = add_person(mail_app, user_id)
+    person_id = add_canary_person(mail_app, user_id)
     token, code = open_share(mail_app, person_id, user_id)
     police_post(mail_app, token, code)
     locked, _ = open_share(mail_app, person_id, user_id)

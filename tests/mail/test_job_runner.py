@@ -20,8 +20,8 @@ from herbert.jobs.runner import JobRunner
 from herbert.mail.models import OutboxMessage
 from herbert.models import Person, Share, User, WebSession
 from herbert.records import store
-
-from .conftest import Mailbox, post
+from tests.support.mail import Mailbox
+from tests.support.pages import post
 
 REDIS_URL = os.environ.get("HERBERT_TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,11 +131,10 @@ def test_the_periodic_jobs_are_scheduled(app: Flask):
 
 def test_the_nightly_sweep_removes_orphan_blobs(app: Flask):
     """The blob pass the start-up sweep leaves to the job runner when photos live in object storage."""
-    from photo_samples import jpeg
-
     from herbert.models import Photo
     from herbert.photos import cleaning
     from herbert.records.blobs import blob_store
+    from tests.support.photos import jpeg
 
     with app.app_context():
         user = User(email="carer@example.com", password_hash="x")

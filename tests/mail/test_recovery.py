@@ -9,8 +9,9 @@ from herbert import clock
 from herbert.extensions import db
 from herbert.mail.models import AccountToken
 from herbert.models import WebSession
-
-from .conftest import Mailbox, link_to, parts, post, text_of, user_of
+from tests.support.accounts import user_row
+from tests.support.mail import Mailbox, link_to, parts
+from tests.support.pages import post, text_of
 
 PASSWORD = "correct horse battery staple 42"
 NEW_PASSWORD = "purple elephant marmalade 1999"
@@ -36,11 +37,11 @@ def test_sign_up_sends_a_verification_email_and_the_link_confirms_the_address(ma
     assert "List-Unsubscribe" not in message
     plain, html = parts(message)
     assert "Confirm your email address" in plain and "<a href=" in html
-    assert user_of(mail_app, "carer@example.com").email_verified_at is None
+    assert user_row(mail_app, "carer@example.com").email_verified_at is None
     path = link_to(message, "/confirm-email/")
     response = client.get(path)
     assert response.status_code == 200 and "Email address confirmed" in text_of(response)
-    assert user_of(mail_app, "carer@example.com").email_verified_at is not None
+    assert user_row(mail_app, "carer@example.com").email_verified_at is not None
     assert client.get(path).status_code == 410  # single use
 
 
@@ -124,7 +125,7 @@ def test_reset_with_two_factor_still_asks_for_the_code(mail_app: Flask, client, 
 
 def test_a_reset_leaves_no_valid_session_rows_behind(mail_app: Flask, client, smtp: Mailbox):
     sign_up(client)
-    user_id = user_of(mail_app, "carer@example.com").id
+    user_id = user_row(mail_app, "carer@example.com").id
     ask_for_reset(mail_app.test_client(), "carer@example.com")
     path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
     fresh = mail_app.test_client()

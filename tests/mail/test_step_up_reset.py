@@ -8,9 +8,8 @@ from flask import Flask
 from herbert import clock
 from herbert.extensions import db
 from herbert.models import User
-
-from .conftest import Mailbox, link_to, page, post, text_of
-from .test_email import add_person
+from tests.support.mail import Mailbox, add_canary_person, link_to
+from tests.support.pages import page, post, text_of
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -21,7 +20,7 @@ def test_reset_from_the_share_page_lands_back_on_it_and_shares_without_a_passwor
     post(client, "/sign-up", {"email": "carer@example.com", "password": PASSWORD})
     with mail_app.app_context():
         user_id = db.session.execute(db.select(User.id)).scalar_one()
-    person_id = add_person(mail_app, user_id)
+    person_id = add_canary_person(mail_app, user_id)
     handover = f"/people/{person_id}/missing/handover"
     clock.freeze(clock.utcnow() + timedelta(minutes=10))  # the last password check is stale now
     try:

@@ -11,8 +11,8 @@ from herbert import clock
 from herbert.extensions import db
 from herbert.models import AuditEvent, DraftSection, Person, Revision
 from herbert.records import store
-from tests.questions.conftest import Carer, add_person
-from tests.questions.sample import PAGES, ROWS
+from tests.support.carers import Carer, add_person
+from tests.support.sample_answers import PAGES, ROWS
 
 
 @pytest.fixture

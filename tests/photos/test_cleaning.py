@@ -4,7 +4,13 @@ import io
 from datetime import date, datetime
 
 import pytest
-from photo_samples import (
+from PIL import Image
+
+from herbert import clock
+from herbert.dates import add_months
+from herbert.photos import cleaning
+from herbert.photos.cleaning import PhotoRejected, clean_photo, photo_freshness, resize_for_display
+from tests.support.photos import (
     CANARY,
     HTML,
     encode,
@@ -18,12 +24,6 @@ from photo_samples import (
     png,
     png_declaring,
 )
-from PIL import Image
-
-from herbert import clock
-from herbert.dates import add_months
-from herbert.photos import cleaning
-from herbert.photos.cleaning import PhotoRejected, clean_photo, photo_freshness, resize_for_display
 
 
 def opened(data: bytes) -> Image.Image:

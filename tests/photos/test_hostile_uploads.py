@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from photo_samples import (
+
+from herbert import clock
+from herbert.photos import cleaning
+from herbert.photos.cleaning import PhotoRejected, clean_photo
+from tests.support.photos import (
     ACCEPT,
     ACCEPT_OR_REJECT,
     ANY_REJECTION,
@@ -25,10 +29,6 @@ from photo_samples import (
     multipart,
     stored_photos,
 )
-
-from herbert import clock
-from herbert.photos import cleaning
-from herbert.photos.cleaning import PhotoRejected, clean_photo
 
 CASES = hostile_uploads()
 CARER_MESSAGES = {

@@ -10,14 +10,15 @@ from datetime import datetime
 import pytest
 from bs4 import BeautifulSoup
 from flask import render_template_string
-from photo_samples import CANARY, add_person, jpeg, metadata_found, metadata_jpeg, multipart, png, stored_photos
 from PIL import Image
 
 from herbert import clock
 from herbert.audit import Action
 from herbert.extensions import db
 from herbert.models import AuditEvent, Person
-from tests.blob_backends import every_stored_object
+from tests.support.blob_backends import every_stored_object
+from tests.support.pages import csrf_token
+from tests.support.photos import CANARY, add_person, jpeg, metadata_found, metadata_jpeg, multipart, png, stored_photos
 
 pytestmark = pytest.mark.blob_backends
 
@@ -36,13 +37,11 @@ def person_id(app, signed_in) -> str:
     return add_person(app)
 
 
-def csrf(client, path: str) -> str:
-    return BeautifulSoup(client.get(path).data, "html.parser").find("input", {"name": "csrf_token"})["value"]
 
 
 def upload(client, person_id, data: bytes | None = None, filename="photo.jpg", **fields):
     form = {
-        "csrf_token": csrf(client, f"/people/{person_id}/photos/add"),
+        "csrf_token": csrf_token(client, f"/people/{person_id}/photos/add"),
         "kind": "head_and_shoulders",
         "taken_on": ["1", "3", "2026"],
         "caption": "Wearing her blue coat",
@@ -295,7 +294,7 @@ def test_another_carers_photos_are_404_everywhere(app, signed_in, client, auth, 
     auth.sign_out()
     auth.sign_up("other@example.com")
     own_person = add_person(app, "other@example.com", name="Someone Else")
-    token = csrf(client, f"/people/{own_person}/photos/add")
+    token = csrf_token(client, f"/people/{own_person}/photos/add")
     foreign, pid = photo["id"], person_id
     attempts = [
         ("get", f"/people/{pid}/photos", {}),

@@ -9,9 +9,9 @@ from bs4 import BeautifulSoup
 from herbert.extensions import db
 from herbert.models import Person
 from herbert.records import store
-from tests.care.helpers import Person as Browser
-from tests.care.helpers import accept, invite, page_text
-from tests.questions.conftest import Carer, add_person
+from tests.support.care import Person as Browser
+from tests.support.care import accept, invite, page_text
+from tests.support.carers import Carer, add_person
 
 
 def two_carers(app) -> tuple[Carer, Carer]:

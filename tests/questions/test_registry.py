@@ -13,7 +13,7 @@ from herbert.questions.fields import ChoiceQuestion, TextQuestion, YesNoQuestion
 from herbert.questions.registry import SECTIONS, section_by_slug
 from herbert.questions.structure import KINDS, CoreCheck, Page, QuestionForm, Section
 from herbert.questions.validators import contains_card_number, minimisation_problem, nhs_number_valid, phone_problem
-from tests.questions.sample import EXPECTED
+from tests.support.sample_answers import EXPECTED
 
 # --- tiny stand-in forms for navigation --------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from herbert.extensions import db
 from herbert.models import DraftSection, Person
 from herbert.questions.registry import SECTIONS
 from herbert.records import store
-from tests.questions.sample import EXPECTED, PAGES, ROWS, without_row_ids
+from tests.support.sample_answers import EXPECTED, PAGES, ROWS, without_row_ids
 
 
 def draft(app, person_id):

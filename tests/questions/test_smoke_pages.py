@@ -1,6 +1,6 @@
 import pytest
 
-from tests.questions.conftest import ALL_PAGES
+from tests.support.sample_answers import ALL_PAGES
 
 
 @pytest.mark.parametrize(("section", "page"), ALL_PAGES)

@@ -1,18 +1,12 @@
 """Fixtures for the record store's tests: an app context with one carer, on SQLite and PostgreSQL."""
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from herbert.records.keys import load_keyring
-
-# store_helpers sits next to this file; the subprocess worker imports it by name too, so make that name
-# importable whether or not this folder is a package.
-sys.path.insert(0, str(Path(__file__).parent))
-from store_helpers import make_user  # noqa: E402
+from tests.support.store import make_user
 
 
 @dataclass

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from herbert.records.blobs import BlobMissing, S3BlobStore, blob_store
-from tests.blob_backends import every_stored_object, free_port
+from tests.support.blob_backends import every_stored_object, free_port
 
 pytestmark = pytest.mark.blob_backends
 

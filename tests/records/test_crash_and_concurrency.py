@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from store_helpers import PYTHON, ROOT, WORKER, subprocess_env
 
 from herbert import create_app
 from herbert.extensions import db
 from herbert.models import DraftSection, Photo, Revision
 from herbert.records import store
+from tests.support.store import PYTHON, ROOT, WORKER, subprocess_env
 
 KILLS = 30
 
@@ -29,7 +29,7 @@ def test_b13_repeated_sigkill_during_saves_loses_nothing_acknowledged(ctx, tmp_p
     acks = tmp_path / "acks.log"
     env = subprocess_env(ctx.app, HERBERT_BLOB_SWEEP_GRACE_SECONDS="0")
     zygote = subprocess.Popen(
-        [PYTHON, WORKER, "zygote", str(acks), str(ctx.user_id), *people],
+        [PYTHON, *WORKER, "zygote", str(acks), str(ctx.user_id), *people],
         env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     rng = random.Random()
@@ -147,7 +147,7 @@ def test_b18_several_processes_saving_at_once_each_save_present_exactly_once(ctx
     env = subprocess_env(ctx.app)
     processes = [
         subprocess.Popen(
-            [PYTHON, WORKER, "saver", str(w), str(count), str(ctx.user_id), person_id],
+            [PYTHON, *WORKER, "saver", str(w), str(count), str(ctx.user_id), person_id],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from store_helpers import jpeg_with_exif, run_flask, subprocess_env
 
 from herbert import create_app
 from herbert.crypto import DecryptionError
@@ -17,7 +16,8 @@ from herbert.extensions import db
 from herbert.models import Person
 from herbert.records import erasure, store
 from herbert.records.keys import keyring_path, load_keyring
-from tests.blob_backends import blob_environment, every_stored_object, stored_blobs
+from tests.support.blob_backends import blob_environment, every_stored_object, stored_blobs
+from tests.support.store import jpeg_with_exif, run_flask, subprocess_env
 
 pytestmark = pytest.mark.blob_backends
 

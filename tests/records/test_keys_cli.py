@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from store_helpers import FLASK, ROOT, jpeg_with_exif, run_flask, seed_people, subprocess_env
 
 from herbert import create_app
 from herbert.crypto import Keyring
@@ -20,7 +19,8 @@ from herbert.extensions import db
 from herbert.models import Person
 from herbert.records import erasure, store
 from herbert.records.keys import keyring_path, load_keyring
-from tests.blob_backends import blob_environment, stored_blobs
+from tests.support.blob_backends import blob_environment, stored_blobs
+from tests.support.store import FLASK, PYTHON, ROOT, WORKER, jpeg_with_exif, run_flask, seed_people, subprocess_env
 
 
 def full_person(ctx, name: str) -> str:
@@ -247,8 +247,7 @@ def test_backup_while_writing_then_restore_into_a_fresh_instance_equals_the_orig
     ids = [full_person(ctx, f"Person {n}") for n in range(4)]
     env = subprocess_env(ctx.app)
     writer = subprocess.Popen(
-        [os.sys.executable, str(Path(__file__).with_name("store_worker.py")), "saver", "9", "15",
-         str(ctx.user_id), ids[0]],
+        [PYTHON, *WORKER, "saver", "9", "15", str(ctx.user_id), ids[0]],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     backup = tmp_path / "backup-1"

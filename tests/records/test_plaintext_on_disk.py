@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
-from store_helpers import (
+
+from herbert.extensions import db
+from herbert.records import store
+from herbert.records.blobs import blob_store
+from herbert.search_aid.stored_points import refresh_points
+from tests.support.blob_backends import every_stored_object
+from tests.support.store import (
     CANARY_PREFIX,
     PREFIX_PATTERNS,
     canary,
@@ -21,12 +27,6 @@ from store_helpers import (
     jpeg_with_exif,
     search_paths,
 )
-
-from herbert.extensions import db
-from herbert.records import store
-from herbert.records.blobs import blob_store
-from herbert.search_aid.stored_points import refresh_points
-from tests.blob_backends import every_stored_object
 
 pytestmark = pytest.mark.blob_backends
 

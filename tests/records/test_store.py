@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from store_helpers import jpeg_with_exif, make_user
 
 from herbert.extensions import db
 from herbert.models import DraftSection, Person, Photo, Revision
@@ -16,7 +15,8 @@ from herbert.records.blobs import blob_store
 from herbert.records.keys import keyring_path, load_keyring
 from herbert.records.store import RecordUnreadable
 from herbert.records.sweep import sweep
-from tests.blob_backends import every_stored_object, stored_blobs
+from tests.support.blob_backends import every_stored_object, stored_blobs
+from tests.support.store import jpeg_with_exif, make_user
 
 pytestmark = pytest.mark.blob_backends
 

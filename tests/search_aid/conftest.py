@@ -1,3 +1,11 @@
-"""The search-aid page tests reuse the handover tests' signed-in carer (a person with answers and a version)."""
+"""Fixtures for the search-aid page tests: `carer` is a carer whose person has a filled-in form,
+a version and photos."""
 
-from tests.handover.conftest import Carer, carer  # noqa: F401 - the fixture, re-exported for this folder
+import pytest
+
+from tests.support.carers import Carer
+
+
+@pytest.fixture
+def carer(carer_with_form: Carer) -> Carer:
+    return carer_with_form

@@ -12,7 +12,7 @@ from herbert.search_aid.aid import build_search_aid
 from herbert.search_aid.distances import compass_word, describe, distance_and_bearing, format_distance
 from herbert.search_aid.geocode import Point, normalise_postcode, postcode_in_text, postcode_point
 from herbert.search_aid.rings import GRAMPIAN_ON_FOOT, MISPER_UK, choose_rings, wider_area_note
-from tests.search_aid.sample import DOCUMENT, REPORT
+from tests.support.search_aid_sample import DOCUMENT, REPORT
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,9 +9,9 @@ from herbert.extensions import db
 from herbert.handover.missing import report as missing
 from herbert.records import store
 from herbert.search_aid.geocode import ATTRIBUTION, postcode_point
-from tests.handover.journey import create_share, page, police_open, report_missing, text_of
-from tests.pdf_helpers import page_texts, reader
-from tests.search_aid.sample import DOCUMENT
+from tests.support.journey import create_share, page, police_open, report_missing, text_of
+from tests.support.pdfs import page_texts, reader
+from tests.support.search_aid_sample import DOCUMENT
 
 PASSWORD = "correct horse battery staple 42"
 

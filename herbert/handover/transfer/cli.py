@@ -8,15 +8,10 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from herbert.audit import Action, record_event
-from herbert.documents.police_form import handover_meta, render_police_pdf
-from herbert.documents.renderer import PdfError
 from herbert.extensions import db
-from herbert.handover.shares import snapshot
-from herbert.handover.shares.messages import footer_line
 from herbert.handover.transfer import export, schema
 from herbert.handover.transfer.importer import import_package
 from herbert.handover.transfer.unpack import MAX_PACKAGE_BYTES, PackageRejected
-from herbert.links import police_address
 from herbert.models import Person, User
 
 
@@ -29,27 +24,17 @@ def export_command(person_id: str, outfile: Path) -> None:
     person = db.session.get(Person, person_id)
     if person is None or person.wrapped_key is None:
         raise click.ClickException("No such person.")
-    content = export.content_for_person(person)
-    source = snapshot.default_source(person)
-    try:
-        pdf = render_police_pdf(
-            snapshot.load_source(person, source),
-            content.pdf_photos(),
-            meta=handover_meta(snapshot.source_label(source)),
-            missing_report=content.missing_report,
-        )
-    except PdfError:
-        pdf = None
+    package = export.export_person(person)
+    if not package.has_pdf:
         click.echo("The PDF could not be made; the package has no PDF.", err=True)
-    package = export.build_package(content, pdf, footer_line(police_address()))
     if str(outfile) == "-":
-        sys.stdout.buffer.write(package)
+        sys.stdout.buffer.write(package.data)
     else:
-        outfile.write_bytes(package)
+        outfile.write_bytes(package.data)
         outfile.chmod(0o600)  # it holds health information: only its owner may read it
     record_event(Action.RECORD_EXPORT, person_id=person.id, detail="cli")
     if str(outfile) != "-":
-        click.echo(f"Exported {len(package)} bytes ({len(content.photos)} photos).")
+        click.echo(f"Exported {len(package.data)} bytes ({package.photo_count} photos).")
 
 
 @click.command("import")

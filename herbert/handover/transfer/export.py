@@ -18,9 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from herbert.clock import utcnow
+from herbert.documents.police_form import handover_meta, render_police_pdf
+from herbert.documents.renderer import PdfError
 from herbert.handover.missing import report as missing
+from herbert.handover.shares import snapshot
+from herbert.handover.shares.messages import footer_line
 from herbert.handover.shares.snapshot import photo_details
 from herbert.handover.transfer import schema
+from herbert.links import police_address
 from herbert.models import Person
 from herbert.records import store
 
@@ -167,7 +172,7 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, compress: bool = True
 
 def build_package(content: PackageContent, pdf: bytes | None, police_line: str = "") -> bytes:
     """The zip's bytes, built in a BytesIO (nothing personal touches the disk). police_line: where police open
-    the form online (herbert.handover.share_messages.footer_line), added to the README."""
+    the form online (herbert.handover.shares.messages.footer_line), added to the README."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         body = json.dumps(envelope(content), ensure_ascii=False, indent=2, sort_keys=True)
@@ -185,3 +190,28 @@ def build_package(content: PackageContent, pdf: bytes | None, police_line: str =
 def download_name(prefix: str = "herbert-protocol") -> str:
     """No name in the file name (it would end up in download folders and logs): just the date."""
     return f"{prefix}-{utcnow():%Y-%m-%d}.zip"
+
+
+@dataclass
+class ExportedPackage:
+    data: bytes
+    photo_count: int
+    has_pdf: bool
+
+
+def export_person(person: Person) -> ExportedPackage:
+    """The person's whole record as an export package, with the police PDF of their current version. When the
+    PDF cannot be made the data still goes out, and the package says so by having no PDF."""
+    content = content_for_person(person)
+    source = snapshot.default_source(person)
+    try:
+        pdf = render_police_pdf(
+            snapshot.load_source(person, source),
+            content.pdf_photos(),
+            meta=handover_meta(snapshot.source_label(source)),
+            missing_report=content.missing_report,
+        )
+    except PdfError:
+        pdf = None
+    data = build_package(content, pdf, footer_line(police_address()))
+    return ExportedPackage(data=data, photo_count=len(content.photos), has_pdf=pdf is not None)

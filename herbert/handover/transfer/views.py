@@ -10,16 +10,11 @@ from herbert.access import Permission, current_person, person_required
 from herbert.audit import Action, record_event
 from herbert.auth.guard import login_required
 from herbert.auth.limits import account_password_limits, export_limits, import_limits, mark_attempt_succeeded
-from herbert.documents.police_form import handover_meta, render_police_pdf
-from herbert.documents.renderer import PdfError
 from herbert.handover import stepup
-from herbert.handover.shares import messages as share_messages
-from herbert.handover.shares import snapshot
 from herbert.handover.transfer import export
 from herbert.handover.transfer.forms import ExportForm, ImportForm
 from herbert.handover.transfer.importer import import_package as import_into_store
 from herbert.handover.transfer.unpack import MAX_PACKAGE_BYTES, PackageRejected
-from herbert.links import police_address
 
 bp = Blueprint("transfer", __name__)
 
@@ -33,23 +28,11 @@ def export_package(person_id: str):
     person = current_person()
     form = ExportForm()
     if request.method == "POST" and form.validate_on_submit() and stepup.confirm(form):
-        content = export.content_for_person(person)
-        try:
-            source = snapshot.default_source(person)
-            pdf = render_police_pdf(
-                snapshot.load_source(person, source),
-                content.pdf_photos(),
-                meta=handover_meta(snapshot.source_label(source)),
-                missing_report=content.missing_report,
-            )
-        except PdfError:
-            pdf = None  # the data still goes out; the package says so by having no PDF
-        package = export.build_package(content, pdf, share_messages.footer_line(police_address()))
+        package = export.export_person(person)
         mark_attempt_succeeded()
-        record_event(Action.RECORD_EXPORT, person_id=person.id, detail=f"{len(content.photos)} photos")
-        return send_file(
-            io.BytesIO(package), mimetype="application/zip", as_attachment=True, download_name=export.download_name()
-        )
+        record_event(Action.RECORD_EXPORT, person_id=person.id, detail=f"{package.photo_count} photos")
+        name = export.download_name()
+        return send_file(io.BytesIO(package.data), mimetype="application/zip", as_attachment=True, download_name=name)
     return render_template(
         "transfer/export.html", person=person, form=form, step_up=stepup.needs_step_up(), needs_code=stepup.needs_code()
     )

@@ -1,5 +1,7 @@
 """A whole form's worth of answers: what a carer types on each page, and what must be stored."""
 
+from herbert.questions.registry import SECTIONS
+
 # (section, page) -> form data as posted; dates are [day, month, year] (three boxes with one name).
 PAGES: dict[tuple[str, str], dict] = {
     ("about-the-person", "name"): {
@@ -377,3 +379,7 @@ def without_row_ids(document: dict) -> dict:
             for name, value in answers.items()
         }
     return result
+
+
+# Every (section, page) of the form, in order.
+ALL_PAGES = [(section.slug, page.slug) for section in SECTIONS for page in section.pages]

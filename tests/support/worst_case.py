@@ -6,7 +6,7 @@ from typing import Any
 from herbert import caps
 from herbert.photos.cleaning import clean_photo
 from herbert.questions import registry
-from tests.pdf_helpers import full_document, sample_jpeg
+from tests.support.pdfs import full_document, sample_jpeg
 
 WORDS = "Walks to the old post office most mornings and talks about the shop she kept there "
 

@@ -7,7 +7,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, csrf_from
+from tests.support.accounts import AuthActions
+from tests.support.pages import csrf_token
 
 LINK = re.compile(r"http://localhost(/invitations/[A-Za-z0-9_\-]+)")
 
@@ -28,7 +29,7 @@ class Person:
 
     @property
     def token(self) -> str:
-        return csrf_from(self.client, "/account")
+        return csrf_token(self.client, "/account")
 
     def post(self, path: str, data: dict | None = None):
         return self.client.post(path, data={"csrf_token": self.token} | (data or {}))

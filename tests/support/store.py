@@ -21,7 +21,7 @@ from herbert.records.keys import key_wrapper, load_keyring
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 FLASK = str(Path(sys.executable).with_name("flask"))
-WORKER = str(Path(__file__).with_name("store_worker.py"))
+WORKER = ("-m", "tests.support.store_worker")  # run from ROOT: python -m tests.support.store_worker ...
 CANARY_PREFIX = "HerbertCanary7xQ"  # every canary starts with it, so one search per encoding finds any of them
 
 
@@ -160,7 +160,7 @@ def jpeg_with_exif(text: str) -> bytes:
 
 def subprocess_env(app: Flask, **extra: str) -> dict[str, str]:
     """Environment for a child process that opens the same instance (keyring file, blobs, database)."""
-    from tests.blob_backends import blob_environment
+    from tests.support.blob_backends import blob_environment
 
     load_keyring(app)  # make sure the keyring file exists before any child could race to create it
     env = os.environ.copy()

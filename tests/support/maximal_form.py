@@ -6,7 +6,7 @@ emergency contacts. Every value is distinct so a test can find it on page 1."""
 import copy
 from typing import Any
 
-from tests.questions.sample import EXPECTED
+from tests.support.sample_answers import EXPECTED
 
 
 def _long(start: str, words: int) -> str:

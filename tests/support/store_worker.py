@@ -1,9 +1,11 @@
 """A real process that saves through the record store, for the crash (B13) and concurrency (B18) tests.
 
-    store_worker.py zygote ACK_FILE USER_ID PERSON_ID...    (B13) reads "go RUN" lines on stdin, forks a
-        child per line that saves in a loop until killed, and prints the child's pid. Each save is written
-        to ACK_FILE only after its commit returned, so an ack line means "this save was acknowledged".
-    store_worker.py saver WORKER COUNT USER_ID PERSON_ID     (B18) saves COUNT times, then exits.
+    python -m tests.support.store_worker zygote ACK_FILE USER_ID PERSON_ID...
+        (B13) reads "go RUN" lines on stdin, forks a child per line that saves in a loop until killed, and
+        prints the child's pid. Each save is written to ACK_FILE only after its commit returned, so an ack
+        line means "this save was acknowledged".
+    python -m tests.support.store_worker saver WORKER COUNT USER_ID PERSON_ID
+        (B18) saves COUNT times, then exits.
 
 The instance comes from HERBERT_INSTANCE_PATH / HERBERT_DATABASE_URL, as for the real app.
 """
@@ -13,11 +15,10 @@ import random
 import signal
 import sys
 
-from store_helpers import jpeg_with_exif  # noqa: I001 (this folder is on sys.path when run as a script)
-
 from herbert import create_app
 from herbert.extensions import db
 from herbert.records import store
+from tests.support.store import jpeg_with_exif
 
 SECTIONS = ("about-the-person", "health-and-medication", "routines-and-interests", "contacts")
 

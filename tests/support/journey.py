@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 from bs4 import BeautifulSoup
-from photo_samples import jpeg
 
 from herbert.dates import uk_now
 from herbert.extensions import db
 from herbert.models import Person
 from herbert.photos import cleaning
 from herbert.records import store
+from tests.support.photos import jpeg
 
 ANSWERS = {
     "about-the-person": {

@@ -1,14 +1,18 @@
-"""`make run`'s server (herbert.serve: waitress) started for a test, and small loopback HTTP helpers."""
+"""`make run`'s server (herbert.serve: waitress) started for a test, small loopback HTTP helpers, and clients
+that trickle a request a byte at a time."""
 
+import contextlib
 import http.client
 import os
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from tests.browser.harness import ROOT, LiveServer
+from tests.support.browser import ROOT, LiveServer
 
 
 class ServedApp(LiveServer):
@@ -62,3 +66,35 @@ def p95(values: list[float]) -> float:
 
 def cpu_count() -> int:
     return os.cpu_count() or 1
+
+
+class Trickler:
+    """Connections that send a request a byte at a time, for as long as the test runs."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.sockets: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+
+    def open(self, count: int, start: bytes) -> None:
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            sock.sendall(start)
+            self.sockets.append(sock)
+
+    def _trickle(self) -> None:
+        while not self.stop.wait(0.5):
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.send(b"a")
+
+    def __enter__(self) -> "Trickler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+        for sock in self.sockets:
+            sock.close()

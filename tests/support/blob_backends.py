@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 S3RVER = ROOT / "node_modules" / "s3rver" / "bin" / "s3rver.js"
 NODE = shutil.which("node")
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER", "AWS_DEFAULT_REGION": "eu-west-2"}

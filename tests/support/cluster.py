@@ -27,9 +27,9 @@ from sqlalchemy import create_engine, text
 
 from herbert.crypto import Keyring
 from herbert.dates import uk_now
-from tests.blob_backends import CREDENTIALS, S3Server, free_port
+from tests.support.blob_backends import CREDENTIALS, S3Server, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 REQUEST_TIMEOUT_S = 120

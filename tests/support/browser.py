@@ -545,3 +545,20 @@ class Journey:
     def sign_out(self) -> None:
         with self.navigation():
             self.page.get_by_role("button", name="Sign out").click()
+
+
+def add_person(journey: "Journey", full_name: str = "Ada Example") -> None:
+    """Set-up, not part of the journey under test: add a person with a name through the same POSTs the
+    records pages make (their own browser tests check those pages)."""
+    request = journey.page.request
+    token = re.search(r'name="csrf_token" value="([^"]+)"', request.get("/account").text()).group(1)
+    started = request.post("/people/new", form={"csrf_token": token})
+    assert started.ok, started.status
+    saved = request.post(started.url, form={"csrf_token": token, "full_name": full_name, "action": "continue"})
+    assert saved.ok, saved.status
+
+
+def tap(journey: "Journey", role: str, name: str) -> None:
+    """One tap that loads a new page (axe-checked by the journey)."""
+    with journey.navigation():
+        journey.page.locator("main").get_by_role(role, name=re.compile(f"^{re.escape(name)}")).first.click()
