@@ -3,11 +3,14 @@
 Distances are checked against an independent computation (haversine on a sphere of the mean Earth radius,
 written here) rather than against the library the code uses."""
 
+import gzip
+import logging
 import math
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from herbert.search_aid import geocode
 from herbert.search_aid.aid import build_search_aid
 from herbert.search_aid.distances import compass_word, describe, distance_and_bearing, format_distance
 from herbert.search_aid.geocode import Point, normalise_postcode, postcode_in_text, postcode_point
@@ -74,6 +77,30 @@ def test_the_same_postcode_always_gives_the_same_point():
     assert all(postcode_point("SE10 9NF") == first for _ in range(6000))
 
 
+def test_a_damaged_data_file_or_a_grid_reference_proj_refuses_gives_no_point(tmp_path, monkeypatch, caplog):
+    """PROJ refuses a grid reference far outside its projection or not a number ("nan"); a truncated area file
+    cannot be unpacked. Each postcode then has no point, logged by the error's type only, and the rest of the
+    area still works. (The police view draws the aid from these points: an exception here would be a 500.)"""
+    rows = b"BR1 3UH,10,nan,169300\r\nBR1 1EX,10,1e300,1e300\r\nBR2 9EF,10,540500,169300\r\n"
+    (tmp_path / "br.csv.gz").write_bytes(gzip.compress(rows))
+    (tmp_path / "se.csv.gz").write_bytes(gzip.compress(b"SE10 9NF,10,538000,177000\r\n" * 50)[:40])
+    monkeypatch.setattr(geocode, "_data_folder", lambda: tmp_path)
+    geocode._area_lines.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger=geocode.__name__):
+            assert postcode_point("BR1 3UH") is None and postcode_point("BR1 1EX") is None
+            assert postcode_point("SE10 9NF") is None
+            assert postcode_point("BR2 9EF") is not None  # the good row of the same file
+            aid = build_search_aid({"about-the-person": {"postcode": "BR2 9EF"}, "significant-places": {"places": [
+                {"id": "p", "place_type": "other", "place_name": "Park", "place_postcode": "BR1 3UH"}]}})  # fmt: skip
+    finally:
+        geocode._area_lines.cache_clear()  # the real files again for the other tests
+    assert aid is not None and [place.title for place in aid.unlocated] == ["Park"]
+    assert "could not be converted to latitude and longitude: ProjError" in caplog.text
+    assert "postcode data for an area could not be read: EOFError" in caplog.text
+    assert not any(word in caplog.text.upper() for word in ("BR1", "BR13UH", "SE10", "3UH", "9NF"))
+
+
 def test_a_postcode_is_found_inside_a_free_text_address():
     assert postcode_in_text("Outside the library, Bromley br1 1ex") == "BR1 1EX"
     assert postcode_in_text("Near the bus stop on the high street") is None
@@ -87,7 +114,7 @@ def test_distances_match_an_independent_great_circle_within_one_percent(to):
     start, end = postcode_point("BR1 3UH"), postcode_point(to)
     ours = distance_and_bearing(start, end)
     theirs = haversine_metres(start, end)
-    print(f"\nBR1 3UH → {to}: {ours.metres:.0f} m (geographiclib), {theirs:.0f} m (haversine)")
+    print(f"\nBR1 3UH → {to}: {ours.metres:.0f} m (pyproj Geod, WGS84), {theirs:.0f} m (haversine, sphere)")
     assert abs(ours.metres - theirs) / theirs < 0.01
     assert abs((ours.degrees - initial_bearing(start, end) + 180) % 360 - 180) < 1.0
 
