@@ -60,6 +60,12 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if value not in (None, "") else ""
 
 
+def _postcode(value: Any, text: Any) -> str | None:
+    """The postcode question's answer; else a postcode typed in the address (or place) text. Carers often type
+    the whole address, postcode included, in the address box and leave the postcode box empty."""
+    return normalise_postcode(value) or postcode_in_text(text)
+
+
 def postcodes_in(document: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> list[str]:
     """Every distinct postcode the form (and the missing-now report) gives, normalised, in form order."""
     seen: dict[str, None] = {}
@@ -72,23 +78,21 @@ def postcodes_in(document: Mapping[str, Any], report: Mapping[str, Any] | None =
 def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[Place]:
     """Home first, then the last-seen place (when a report gives one), then every other place, unlocated."""
     about = document.get(ABOUT) or {}
-    places = [
-        Place(
-            "home", "Home", address=str(about.get("address") or ""), postcode=normalise_postcode(about.get("postcode"))
-        )
-    ]
+    address = str(about.get("address") or "")
+    places = [Place("home", "Home", address=address, postcode=_postcode(about.get("postcode"), address))]
     care = document.get(CARE) or {}
     if care.get("home_postcode") or care.get("home_address"):
         places.append(
             Place("place", "Care home where they live", name=_text(care.get("home_name")),
-                  address=str(care.get("home_address") or ""), postcode=normalise_postcode(care.get("home_postcode")))
+                  address=str(care.get("home_address") or ""),
+                  postcode=_postcode(care.get("home_postcode"), care.get("home_address")))
         )  # fmt: skip
     where = str(report.get("last_seen_where") or "")
     if report:
         places.append(Place("last_seen", "Where last seen", address=where, postcode=postcode_in_text(where)))
     found_postcodes = set()
     for row in _rows(document, EPISODES, "episodes"):
-        postcode = normalise_postcode(row.get("where_found_postcode")) or postcode_in_text(row.get("where_found"))
+        postcode = _postcode(row.get("where_found_postcode"), row.get("where_found"))
         found_postcodes.add(postcode)
         when = _text(row.get("episode_date"))
         places.append(
@@ -100,7 +104,8 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
         places.append(
             Place("place", _display(PLACES, "places.place_type", row.get("place_type")) or "Significant place",
                   name=_text(row.get("place_name")), address=str(row.get("place_address") or ""),
-                  postcode=normalise_postcode(row.get("place_postcode")), how=_text(row.get("how_get_there")),
+                  postcode=_postcode(row.get("place_postcode"), row.get("place_address")),
+                  how=_text(row.get("how_get_there")),
                   likelihood=_display(PLACES, "places.likelihood", row.get("likelihood")),
                   note=_text(row.get("connection")))
         )  # fmt: skip
@@ -109,14 +114,14 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
             _display(ROUTINES, "weekly_routine.day", row.get("day")), _text(row.get("time"))) if part)  # fmt: skip
         places.append(
             Place("place", "Routine place", name=_text(row.get("place")),
-                  postcode=normalise_postcode(row.get("routine_postcode")) or postcode_in_text(row.get("place")),
+                  postcode=_postcode(row.get("routine_postcode"), row.get("place")),
                   note="; ".join(part for part in (_text(row.get("activity")), when) if part))
         )  # fmt: skip
     for row in _rows(document, CONTACTS, "contacts"):
         who = ", ".join(part for part in (_text(row.get("contact_name")), _text(row.get("relationship"))) if part)
         places.append(
             Place("place", "Contact's home", name=who, address=str(row.get("contact_address") or ""),
-                  postcode=normalise_postcode(row.get("contact_postcode")))
+                  postcode=_postcode(row.get("contact_postcode"), row.get("contact_address")))
         )  # fmt: skip
     for place in places:
         if place.role == "place" and place.postcode and place.postcode in found_postcodes:

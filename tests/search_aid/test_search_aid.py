@@ -216,3 +216,25 @@ def test_the_map_is_valid_svg_with_title_desc_and_a_marker_per_place():
         assert "<script" not in aid.svg
         fills = {el.get("fill") for el in root.iter() if el.get("fill")}
         assert fills <= {"#000000", "#ffffff", "none"}  # black and white print
+
+
+def test_a_postcode_typed_in_an_address_box_is_used_when_the_postcode_box_is_empty():
+    """Carers type whole addresses; every address answer falls back to the postcode at its end. The postcode
+    box wins when both are given."""
+    document = {
+        "about-the-person": {"address": "1 High Street\nBromley br1 3uh", "living_situation": "care_home"},
+        "care-setting": {"home_name": "Rose Court", "home_address": "Rose Court, Widmore Road, BR1 1LX"},
+        "significant-places": {"places": [
+            {"id": "p1", "place_type": "previous_home", "place_name": "Old house",
+             "place_address": "12 Crooms Hill\nGreenwich\nSE10 9NF"},
+            {"id": "p2", "place_type": "workplace", "place_name": "The palace", "place_address": "London SE10 9NF",
+             "place_postcode": "SW1A 1AA"}]},
+        "contacts": {"contacts": [{"id": "c1", "role": "family", "contact_name": "Ann", "relationship": "daughter",
+                                   "contact_address": "4 Park Road, Bromley BR2 9EF"}]},
+    }  # fmt: skip
+    aid = build_search_aid(document, None)
+    assert aid is not None and aid.origin.role == "home" and aid.origin.postcode == "BR1 3UH"
+    found = {item.place.title: item.place.postcode for item in aid.listed}
+    assert found == {"Rose Court": "BR1 1LX", "Old house": "SE10 9NF", "The palace": "SW1A 1AA",
+                     "Ann, daughter": "BR2 9EF"}  # fmt: skip
+    assert aid.unlocated == []
