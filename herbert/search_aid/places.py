@@ -6,6 +6,7 @@ only search-aid module to follow them. Points come from `known` (the person's se
 first and are looked up offline otherwise.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,37 @@ def _postcode(value: Any, text: Any) -> str | None:
     return normalise_postcode(value) or postcode_in_text(text)
 
 
+# What a contact's address is, by their role (section K's choices). Organisations are offices, not homes, and a
+# relationship answer does not rename them ("Care agency", not "Carer's home").
+ROLE_KINDS = {
+    "next_of_kin": "Next of kin's home",
+    "family": "Family member's home",
+    "friend": "Friend's home",
+    "neighbour": "Neighbour's home",
+    "carer": "Carer's home",
+    "attorney_or_guardian": "Attorney or guardian's home",
+    "care_agency": "Care agency",
+    "social_worker": "Social worker's office",
+    "telecare_centre": "Telecare centre",
+}
+ORGANISATION_ROLES = {"care_agency", "social_worker", "telecare_centre"}
+SHORT_RELATIONSHIP = re.compile(r"[A-Za-z][A-Za-z'-]*( [A-Za-z][A-Za-z'-]*)?")  # "daughter", "step son"
+
+
+def contact_kind(row: Mapping[str, Any]) -> str:
+    """What a contact's address is to police: "Daughter's home" from a short relationship answer; else by role
+    ("Friend's home", "Care agency", "Social worker's office"); else "Contact's home". A longer relationship
+    ("neighbour at number 12") stays in the name line, where it is shown in full."""
+    role = row.get("role") if isinstance(row.get("role"), str) else ""
+    if role in ORGANISATION_ROLES:
+        return ROLE_KINDS[role]
+    relationship = _text(row.get("relationship"))
+    if len(relationship) <= 24 and SHORT_RELATIONSHIP.fullmatch(relationship):
+        noun = relationship[0].upper() + relationship[1:]
+        return f"{noun}' home" if noun.endswith("s") else f"{noun}'s home"
+    return ROLE_KINDS.get(role, "Contact's home")
+
+
 def postcodes_in(document: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> list[str]:
     """Every distinct postcode the form (and the missing-now report) gives, normalised, in form order."""
     seen: dict[str, None] = {}
@@ -120,7 +152,7 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
     for row in _rows(document, CONTACTS, "contacts"):
         who = ", ".join(part for part in (_text(row.get("contact_name")), _text(row.get("relationship"))) if part)
         places.append(
-            Place("place", "Contact's home", name=who, address=str(row.get("contact_address") or ""),
+            Place("place", contact_kind(row), name=who, address=str(row.get("contact_address") or ""),
                   postcode=_postcode(row.get("contact_postcode"), row.get("contact_address")))
         )  # fmt: skip
     for place in places:

@@ -10,10 +10,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from herbert.questions.sections.contacts import ROLES
 from herbert.search_aid import geocode
 from herbert.search_aid.aid import build_search_aid
 from herbert.search_aid.distances import compass_word, describe, distance_and_bearing, format_distance
 from herbert.search_aid.geocode import Point, normalise_postcode, postcode_in_text, postcode_point
+from herbert.search_aid.places import ROLE_KINDS, contact_kind
 from herbert.search_aid.rings import GRAMPIAN_ON_FOOT, MISPER_UK, choose_rings, wider_area_note
 from tests.search_aid.sample import DOCUMENT, REPORT
 
@@ -238,3 +240,29 @@ def test_a_postcode_typed_in_an_address_box_is_used_when_the_postcode_box_is_emp
     assert found == {"Rose Court": "BR1 1LX", "Old house": "SE10 9NF", "The palace": "SW1A 1AA",
                      "Ann, daughter": "BR2 9EF"}  # fmt: skip
     assert aid.unlocated == []
+
+
+@pytest.mark.parametrize(
+    ("row", "kind"),
+    [
+        ({"role": "next_of_kin", "relationship": "daughter"}, "Daughter's home"),
+        ({"role": "family", "relationship": "Son-in-law"}, "Son-in-law's home"),
+        ({"role": "family", "relationship": "grandparents"}, "Grandparents' home"),
+        ({"role": "neighbour", "relationship": "Neighbour at number 12"}, "Neighbour's home"),
+        ({"role": "friend"}, "Friend's home"),
+        ({"role": "care_agency", "relationship": "Carers"}, "Care agency"),
+        ({"role": "social_worker", "relationship": "Her social worker"}, "Social worker's office"),
+        ({"role": "telecare_centre"}, "Telecare centre"),
+        ({"role": "other", "relationship": "<b>Vicar</b> & friend"}, "Contact's home"),
+        ({}, "Contact's home"),
+        ({"role": ["family"], "relationship": ["son"]}, "Contact's home"),  # hostile shapes: no crash
+    ],
+)
+def test_a_contacts_address_is_named_by_their_relationship_or_role(row, kind):
+    assert contact_kind(row) == kind
+
+
+def test_every_contact_role_has_a_kind_and_the_list_uses_it():
+    assert {value for value, _label in ROLES} - set(ROLE_KINDS) == {"other"}  # a new role needs a kind
+    aid = build_search_aid(DOCUMENT, REPORT)
+    assert next(item for item in aid.listed if item.place.title == "Ann, daughter").place.kind == "Daughter's home"
