@@ -209,6 +209,7 @@ def test_the_map_is_valid_svg_with_title_desc_and_a_marker_per_place():
         title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
         assert title is not None and "last seen" in title.text
         assert desc is not None and desc.text == aid.text_equivalent
+        assert root.get("aria-labelledby") == title.get("id") and root.get("aria-describedby") == desc.get("id")
         markers = root.findall(f".//{SVG}g[@class='app-map-place']")
         assert [m.get("data-number") for m in markers] == [str(item.number) for item in aid.listed]
         for item in aid.listed:
@@ -266,3 +267,35 @@ def test_every_contact_role_has_a_kind_and_the_list_uses_it():
     assert {value for value, _label in ROLES} - set(ROLE_KINDS) == {"other"}  # a new role needs a kind
     aid = build_search_aid(DOCUMENT, REPORT)
     assert next(item for item in aid.listed if item.place.title == "Ann, daughter").place.kind == "Daughter's home"
+
+
+def test_the_care_home_where_they_live_is_a_place_when_section_l_applies():
+    care_home = {"home_name": "Rose Court", "home_postcode": "br1 1lx", "home_address": "Widmore Road"}
+    document = {**DOCUMENT, "care-setting": care_home}
+    lives_there = {**document, "about-the-person": {**DOCUMENT["about-the-person"], "living_situation": "care_home"}}
+    item = next(item for item in build_search_aid(lives_there, None).listed if item.place.title == "Rose Court")
+    assert item.place.kind == "Care home where they live" and item.place.postcode == "BR1 1LX"
+    assert item.place.found_before  # Bromley South station, where they were found before, is BR1 1LX too
+    assert item.where == describe(postcode_point("BR1 3UH"), postcode_point("BR1 1LX"))
+    # living at home: section L does not apply, so an old answer there is not a place to search
+    assert "Rose Court" not in [item.place.title for item in build_search_aid(document, None).listed]
+
+
+def legend_words(aid) -> str:
+    root = ET.fromstring(aid.svg)  # noqa: S314 - our own drawing
+    legend = root.findall(f"{SVG}g")[-1]
+    return " ".join(t.text for t in legend.iter(f"{SVG}text") if t.get("aria-hidden") != "true")
+
+
+def test_the_legend_shows_home_only_when_a_house_is_drawn():
+    """Houses counted on the map and in the legend together (the north arrow is the other polygon)."""
+    far = build_search_aid(DOCUMENT, REPORT)  # last seen at the library, home 1 km away: target and house
+    assert houses(far) == 2 and "Home" in legend_words(far) and "Last seen" in legend_words(far)
+    at_home = build_search_aid(DOCUMENT, dict(REPORT, last_seen_where="At home, BR1 3UH"))  # only the target
+    assert houses(at_home) == 0 and "Home" not in legend_words(at_home) and "Last seen" in legend_words(at_home)
+    no_report = build_search_aid(DOCUMENT, None)  # the house is the centre
+    assert houses(no_report) == 2 and "Home" in legend_words(no_report) and "Last seen" not in legend_words(no_report)
+
+
+def houses(aid) -> int:
+    return aid.svg.count("<polygon") - 1
