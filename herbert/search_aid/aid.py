@@ -78,6 +78,7 @@ def build_search_aid(
         wider_note=wider_area_note(document),
         hazards=hazards,
         hazards_details=details,
+        reported=bool(report),
     )
     aid.text_equivalent = map_svg.describe_map(aid)
     aid.svg = map_svg.draw(aid)

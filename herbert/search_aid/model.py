@@ -33,6 +33,7 @@ class SearchAid:
     wider_note: str
     hazards: list[str]
     hazards_details: str
+    reported: bool = False  # a missing-now report was given (so "last seen" was asked for)
     attribution: str = ATTRIBUTION
     svg: str = ""
     text_equivalent: str = ""
@@ -50,3 +51,18 @@ class SearchAid:
     @property
     def origin_words(self) -> str:
         return "where they were last seen" if self.from_last_seen else "their home"
+
+    @property
+    def measured_from(self) -> str:
+        """Which point the distances are measured from, in words, so nobody searches around the wrong one:
+        the phone's location, the postcode in the place typed, or the home postcode (and why)."""
+        start = "Straight-line distances from"
+        if self.located_by_phone:
+            accuracy = self.origin.extra.get("accuracy_metres")
+            about = f" (accurate to about {accuracy} metres)" if accuracy else ""
+            return f"{start} where they were last seen: the location the family's phone gave{about}."
+        if self.from_last_seen:
+            return f"{start} where they were last seen: the postcode {self.origin.postcode} in the place typed."
+        if self.reported:
+            return f"{start} their home, {self.origin.postcode}: the place last seen has no postcode we could find."
+        return f"{start} their home, {self.origin.postcode}."

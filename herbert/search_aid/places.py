@@ -172,6 +172,9 @@ def locate(places: list[Place], report: Mapping[str, Any], known: Mapping[str, P
             if phone is not None:
                 place.point = phone
                 place.extra["located_by"] = "the carer's phone"
+                accuracy = str(report.get("last_seen_accuracy") or "")
+                if accuracy.isdigit() and int(accuracy) > 0:
+                    place.extra["accuracy_metres"] = accuracy
                 continue
         if place.postcode:
             place.point = known[place.postcode] if place.postcode in known else lookup(place.postcode)

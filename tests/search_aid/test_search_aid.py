@@ -299,3 +299,17 @@ def test_the_legend_shows_home_only_when_a_house_is_drawn():
 
 def houses(aid) -> int:
     return aid.svg.count("<polygon") - 1
+
+
+def test_the_aid_says_which_point_it_measures_from():
+    phone = build_search_aid(DOCUMENT, dict(REPORT, last_seen_lat="51.4800", last_seen_lon="-0.0060",
+                                            last_seen_accuracy="18"))  # fmt: skip
+    assert phone.measured_from == ("Straight-line distances from where they were last seen: the location the "
+                                   "family's phone gave (accurate to about 18 metres).")  # fmt: skip
+    typed = build_search_aid(DOCUMENT, REPORT)
+    assert typed.measured_from == ("Straight-line distances from where they were last seen: the postcode BR1 1EX "
+                                   "in the place typed.")  # fmt: skip
+    no_postcode = build_search_aid(DOCUMENT, dict(REPORT, last_seen_where="By the war memorial"))
+    assert no_postcode.measured_from == ("Straight-line distances from their home, BR1 3UH: the place last seen "
+                                         "has no postcode we could find.")  # fmt: skip
+    assert build_search_aid(DOCUMENT, None).measured_from == "Straight-line distances from their home, BR1 3UH."
