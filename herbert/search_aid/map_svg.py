@@ -125,6 +125,8 @@ def describe_map(aid: SearchAid) -> str:
         )
     else:
         parts.append("No other place in the form has a postcode that could be found.")
+    if aid.further:
+        parts.append(f"{len(aid.further)} more place{'s' if len(aid.further) != 1 else ''} further away not drawn.")
     return " ".join(parts)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from herbert.questions import registry
 from herbert.search_aid.geocode import ATTRIBUTION
 from herbert.search_aid.places import Place
 from herbert.search_aid.rings import RingSet
@@ -27,6 +28,7 @@ class SearchAid:
     last_seen: Place | None
     home_from_origin: str
     listed: list[ListedPlace]
+    further: list[ListedPlace]  # located, but left off a shortened list and its map (the PDF's nearest places)
     unlocated: list[Place]
     rings: RingSet
     population_note: str
@@ -47,6 +49,12 @@ class SearchAid:
     @property
     def located_by_phone(self) -> bool:
         return self.last_seen is not None and bool(self.last_seen.extra.get("located_by"))
+
+    @property
+    def further_sections(self) -> str:
+        """The letters of the form sections the places left off come from, in form order: "H, I and K"."""
+        letters = sorted({registry.section_by_slug(item.place.section).letter for item in self.further})
+        return " and ".join([", ".join(letters[:-1]), letters[-1]]) if len(letters) > 1 else "".join(letters)
 
     @property
     def origin_words(self) -> str:

@@ -22,10 +22,12 @@ MAX_PLACES = 60  # bounded work per request: a form with hundreds of rows (an im
 
 @dataclass
 class Place:
-    """One located or locatable place. `role` is "home", "last_seen" or "place"."""
+    """One located or locatable place. `role` is "home", "last_seen" or "place"; `section` is the slug of the
+    form section it comes from (the PDF names the sections of places it leaves off the map)."""
 
     role: str
     kind: str
+    section: str = ""
     name: str = ""
     address: str = ""
     postcode: str | None = None
@@ -111,11 +113,11 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
     """Home first, then the last-seen place (when a report gives one), then every other place, unlocated."""
     about = document.get(ABOUT) or {}
     address = str(about.get("address") or "")
-    places = [Place("home", "Home", address=address, postcode=_postcode(about.get("postcode"), address))]
+    places = [Place("home", "Home", ABOUT, address=address, postcode=_postcode(about.get("postcode"), address))]
     care = document.get(CARE) or {}
     if care.get("home_postcode") or care.get("home_address"):
         places.append(
-            Place("place", "Care home where they live", name=_text(care.get("home_name")),
+            Place("place", "Care home where they live", CARE, name=_text(care.get("home_name")),
                   address=str(care.get("home_address") or ""),
                   postcode=_postcode(care.get("home_postcode"), care.get("home_address")))
         )  # fmt: skip
@@ -128,13 +130,13 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
         found_postcodes.add(postcode)
         when = _text(row.get("episode_date"))
         places.append(
-            Place("place", "Where found before", name=_text(row.get("where_found")), postcode=postcode,
+            Place("place", "Where found before", EPISODES, name=_text(row.get("where_found")), postcode=postcode,
                   how=_text(row.get("how_travelled")), found_before=True,
                   note=f"Found here {format_date(when)}" if when else "Found here before")
         )  # fmt: skip
     for row in _rows(document, PLACES, "places"):
         places.append(
-            Place("place", _display(PLACES, "places.place_type", row.get("place_type")) or "Significant place",
+            Place("place", _display(PLACES, "places.place_type", row.get("place_type")) or "Significant place", PLACES,
                   name=_text(row.get("place_name")), address=str(row.get("place_address") or ""),
                   postcode=_postcode(row.get("place_postcode"), row.get("place_address")),
                   how=_text(row.get("how_get_there")),
@@ -145,14 +147,14 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
         when = ", ".join(part for part in (
             _display(ROUTINES, "weekly_routine.day", row.get("day")), _text(row.get("time"))) if part)  # fmt: skip
         places.append(
-            Place("place", "Routine place", name=_text(row.get("place")),
+            Place("place", "Routine place", ROUTINES, name=_text(row.get("place")),
                   postcode=_postcode(row.get("routine_postcode"), row.get("place")),
                   note="; ".join(part for part in (_text(row.get("activity")), when) if part))
         )  # fmt: skip
     for row in _rows(document, CONTACTS, "contacts"):
         who = ", ".join(part for part in (_text(row.get("contact_name")), _text(row.get("relationship"))) if part)
         places.append(
-            Place("place", contact_kind(row), name=who, address=str(row.get("contact_address") or ""),
+            Place("place", contact_kind(row), CONTACTS, name=who, address=str(row.get("contact_address") or ""),
                   postcode=_postcode(row.get("contact_postcode"), row.get("contact_address")))
         )  # fmt: skip
     for place in places:

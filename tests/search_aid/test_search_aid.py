@@ -17,7 +17,7 @@ from herbert.search_aid.distances import compass_word, describe, distance_and_be
 from herbert.search_aid.geocode import Point, normalise_postcode, postcode_in_text, postcode_point
 from herbert.search_aid.places import ROLE_KINDS, contact_kind
 from herbert.search_aid.rings import GRAMPIAN_ON_FOOT, MISPER_UK, choose_rings, wider_area_note
-from tests.search_aid.sample import DOCUMENT, REPORT
+from tests.search_aid.sample import DOCUMENT, REPORT, worst_case_document
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -221,6 +221,9 @@ def test_the_map_is_valid_svg_with_title_desc_and_a_marker_per_place():
         assert fills <= {"#000000", "#ffffff", "none"}  # black and white print
 
 
+# --- where the points come from -------------------------------------------------------------------
+
+
 def test_a_postcode_typed_in_an_address_box_is_used_when_the_postcode_box_is_empty():
     """Carers type whole addresses; every address answer falls back to the postcode at its end. The postcode
     box wins when both are given."""
@@ -241,6 +244,18 @@ def test_a_postcode_typed_in_an_address_box_is_used_when_the_postcode_box_is_emp
     assert found == {"Rose Court": "BR1 1LX", "Old house": "SE10 9NF", "The palace": "SW1A 1AA",
                      "Ann, daughter": "BR2 9EF"}  # fmt: skip
     assert aid.unlocated == []
+
+
+def test_the_care_home_where_they_live_is_a_place_when_section_l_applies():
+    care_home = {"home_name": "Rose Court", "home_postcode": "br1 1lx", "home_address": "Widmore Road"}
+    document = {**DOCUMENT, "care-setting": care_home}
+    lives_there = {**document, "about-the-person": {**DOCUMENT["about-the-person"], "living_situation": "care_home"}}
+    item = next(item for item in build_search_aid(lives_there, None).listed if item.place.title == "Rose Court")
+    assert item.place.kind == "Care home where they live" and item.place.postcode == "BR1 1LX"
+    assert item.place.found_before  # Bromley South station, where they were found before, is BR1 1LX too
+    assert item.where == describe(postcode_point("BR1 3UH"), postcode_point("BR1 1LX"))
+    # living at home: section L does not apply, so an old answer there is not a place to search
+    assert "Rose Court" not in [item.place.title for item in build_search_aid(document, None).listed]
 
 
 @pytest.mark.parametrize(
@@ -269,16 +284,24 @@ def test_every_contact_role_has_a_kind_and_the_list_uses_it():
     assert next(item for item in aid.listed if item.place.title == "Ann, daughter").place.kind == "Daughter's home"
 
 
-def test_the_care_home_where_they_live_is_a_place_when_section_l_applies():
-    care_home = {"home_name": "Rose Court", "home_postcode": "br1 1lx", "home_address": "Widmore Road"}
-    document = {**DOCUMENT, "care-setting": care_home}
-    lives_there = {**document, "about-the-person": {**DOCUMENT["about-the-person"], "living_situation": "care_home"}}
-    item = next(item for item in build_search_aid(lives_there, None).listed if item.place.title == "Rose Court")
-    assert item.place.kind == "Care home where they live" and item.place.postcode == "BR1 1LX"
-    assert item.place.found_before  # Bromley South station, where they were found before, is BR1 1LX too
-    assert item.where == describe(postcode_point("BR1 3UH"), postcode_point("BR1 1LX"))
-    # living at home: section L does not apply, so an old answer there is not a place to search
-    assert "Rose Court" not in [item.place.title for item in build_search_aid(document, None).listed]
+# --- which point distances are measured from ------------------------------------------------------
+
+
+def test_the_aid_says_which_point_it_measures_from():
+    phone = build_search_aid(DOCUMENT, dict(REPORT, last_seen_lat="51.4800", last_seen_lon="-0.0060",
+                                            last_seen_accuracy="18"))  # fmt: skip
+    assert phone.measured_from == ("Straight-line distances from where they were last seen: the location the "
+                                   "family's phone gave (accurate to about 18 metres).")  # fmt: skip
+    typed = build_search_aid(DOCUMENT, REPORT)
+    assert typed.measured_from == ("Straight-line distances from where they were last seen: the postcode BR1 1EX "
+                                   "in the place typed.")  # fmt: skip
+    no_postcode = build_search_aid(DOCUMENT, dict(REPORT, last_seen_where="By the war memorial"))
+    assert no_postcode.measured_from == ("Straight-line distances from their home, BR1 3UH: the place last seen "
+                                         "has no postcode we could find.")  # fmt: skip
+    assert build_search_aid(DOCUMENT, None).measured_from == "Straight-line distances from their home, BR1 3UH."
+
+
+# --- the map --------------------------------------------------------------------------------------
 
 
 def legend_words(aid) -> str:
@@ -301,15 +324,13 @@ def houses(aid) -> int:
     return aid.svg.count("<polygon") - 1
 
 
-def test_the_aid_says_which_point_it_measures_from():
-    phone = build_search_aid(DOCUMENT, dict(REPORT, last_seen_lat="51.4800", last_seen_lon="-0.0060",
-                                            last_seen_accuracy="18"))  # fmt: skip
-    assert phone.measured_from == ("Straight-line distances from where they were last seen: the location the "
-                                   "family's phone gave (accurate to about 18 metres).")  # fmt: skip
-    typed = build_search_aid(DOCUMENT, REPORT)
-    assert typed.measured_from == ("Straight-line distances from where they were last seen: the postcode BR1 1EX "
-                                   "in the place typed.")  # fmt: skip
-    no_postcode = build_search_aid(DOCUMENT, dict(REPORT, last_seen_where="By the war memorial"))
-    assert no_postcode.measured_from == ("Straight-line distances from their home, BR1 3UH: the place last seen "
-                                         "has no postcode we could find.")  # fmt: skip
-    assert build_search_aid(DOCUMENT, None).measured_from == "Straight-line distances from their home, BR1 3UH."
+def test_the_nearest_places_only_are_listed_and_drawn_when_the_list_is_cut():
+    aid = build_search_aid(worst_case_document(), REPORT, max_listed=12)
+    root = ET.fromstring(aid.svg)  # noqa: S314 - our own drawing
+    markers = [m.get("data-number") for m in root.findall(f".//{SVG}g[@class='app-map-place']")]
+    assert markers == [str(n) for n in range(1, 13)] == [str(item.number) for item in aid.listed]
+    assert len(aid.further) == 15 and [item.number for item in aid.further] == list(range(13, 28))
+    assert max(item.metres for item in aid.listed) <= min(item.metres for item in aid.further)
+    assert aid.further_sections == "H, I, J and K"
+    assert aid.text_equivalent.endswith("15 more places further away not drawn.")
+    assert len(build_search_aid(worst_case_document(), REPORT).listed) == 27  # the pages list every place
