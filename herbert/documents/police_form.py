@@ -154,6 +154,12 @@ def _table(row: registry.SummaryRow) -> PrintedTable:
 
 # --- the two documents ------------------------------------------------------------------------------
 
+# The search-aid page (templates/search_aid/_pdf_page.html) lists and draws the nearest places only, so it stays
+# one page and every marker on its map has its entry; the page says how many more there are and where they are.
+# 12 rows of at most two lines fit below the map with the side column at its longest
+# (tests/search_aid/test_search_aid_pdf.py renders that worst case).
+SEARCH_AID_PLACES = 12
+
 
 def police_pdf_html(
     document: registry.Document,
@@ -179,7 +185,7 @@ def police_pdf_html(
         fit_levels=FIT_LEVELS,
         sections=sections,
         not_answered=not_answered,
-        search_aid=build_search_aid(document, missing_report, text_filter=printable),
+        search_aid=build_search_aid(document, missing_report, text_filter=printable, max_listed=SEARCH_AID_PLACES),
     )
 
 

@@ -31,9 +31,12 @@ def build_search_aid(
     report: Mapping[str, Any] | None = None,
     known: Mapping[str, Point | None] | None = None,
     text_filter: Callable[[Any], str] | None = None,
+    max_listed: int | None = None,
 ) -> SearchAid | None:
     """None when neither the last-seen place nor the home has a point: there is nothing to measure from.
-    `text_filter` cleans every form text first (the PDF passes herbert.documents.printable.printable)."""
+    `text_filter` cleans every form text first (the PDF passes herbert.documents.printable.printable).
+    `max_listed` keeps the nearest places only, in the list and on the map alike, so every marker drawn has its
+    entry (the PDF's one page); the rest are `further` (the pages pass nothing and show every place)."""
     document = registry.prune_document(dict(document or {}))
     report = dict(report or {})
     places = form_places(document, report)
@@ -59,6 +62,8 @@ def build_search_aid(
         ListedPlace(number, place, metres, degrees, describe(origin.point, place.point))  # type: ignore[arg-type]
         for number, (metres, degrees, place) in enumerate(measured, start=1)
     ]
+    further = listed[max_listed:] if max_listed is not None else []
+    listed = listed[:max_listed] if max_listed is not None else listed
     home_from_origin = ""
     if home is not None and last_seen is not None:
         home_from_origin = describe(last_seen.point, home.point)  # type: ignore[arg-type]
@@ -72,12 +77,14 @@ def build_search_aid(
         last_seen=last_seen,
         home_from_origin=home_from_origin,
         listed=listed,
+        further=further,
         unlocated=[p for p in others if p.point is None and (p.name or p.address or p.postcode)],
         rings=choose_rings(document),
         population_note=POPULATION_NOTE,
         wider_note=wider_area_note(document),
         hazards=hazards,
         hazards_details=details,
+        reported=bool(report),
     )
     aid.text_equivalent = map_svg.describe_map(aid)
     aid.svg = map_svg.draw(aid)

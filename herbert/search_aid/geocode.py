@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pyproj import Transformer
+from pyproj.exceptions import DataDirError, ProjError
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,11 @@ def postcode_point(text: str | None) -> Point | None:
         return None
     if grid is None:
         return None
-    lon, lat = _grid_to_wgs84().transform(*grid)
+    try:  # errcheck: PROJ's own errors (a value outside the grid, an unreadable proj.db) raise, rather than inf
+        lon, lat = _grid_to_wgs84().transform(*grid, errcheck=True)
+    except (ProjError, DataDirError) as error:  # the police view must never fail over one postcode's point
+        log.warning("a grid reference could not be converted to latitude and longitude: %s", type(error).__name__)
+        return None
     if not (math.isfinite(lat) and math.isfinite(lon)) or not (49 < lat < 61 and -9 < lon < 2.5):
         return None  # a grid reference outside Great Britain (a 0,0 placeholder row would be one)
     return Point(float(lat), float(lon))

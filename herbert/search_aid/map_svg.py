@@ -4,7 +4,9 @@ Centred on the origin (last seen, or home), on an azimuthal equidistant plane (h
 so the rings are true circles of their stated radius. Readable in black and white: rings differ by dash,
 home is a house shape, last seen a target, places numbered circles (filled black where they were found
 before). Only presentation attributes are used (no style attributes: the pages' CSP forbids inline styles).
-Every piece of text from the form is escaped. The <title> and <desc> give screen readers the same facts.
+Every piece of text from the form is escaped. The <title> names the map and the <desc>, referenced by
+aria-describedby (Chromium and Firefox read a <desc> anyway, others only when referenced), gives screen
+readers the same facts; the pages do not repeat it in a caption, since the list beside it shows them.
 """
 
 import math
@@ -123,6 +125,8 @@ def describe_map(aid: SearchAid) -> str:
         )
     else:
         parts.append("No other place in the form has a postcode that could be found.")
+    if aid.further:
+        parts.append(f"{len(aid.further)} more place{'s' if len(aid.further) != 1 else ''} further away not drawn.")
     return " ".join(parts)
 
 
@@ -134,7 +138,8 @@ def draw(aid: SearchAid) -> str:
     height = MAP_SIZE + LEGEND
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-        f'role="img" aria-labelledby="search-aid-map-title" class="app-search-map">',
+        f'role="img" aria-labelledby="search-aid-map-title" aria-describedby="search-aid-map-desc" '
+        'class="app-search-map">',
         f'<title id="search-aid-map-title">Map of places to search around {escape(aid.origin_words)}</title>',
         f'<desc id="search-aid-map-desc">{escape(aid.text_equivalent)}</desc>',
         f'<rect x="0" y="0" width="{WIDTH}" height="{MAP_SIZE}" fill="#ffffff" stroke="#000000" stroke-width="2"/>',
@@ -225,9 +230,10 @@ def _legend(aid: SearchAid) -> str:
         parts.append(_target(x + 13, y))
         parts.append(_label(x + 36, y + 5, "Last seen", size=12, anchor="start"))
         x += 120
-    parts.append(_house(x + 11, y))
-    parts.append(_label(x + 28, y + 5, "Home", size=12, anchor="start"))
-    x += 90
+    if not aid.from_last_seen or _home_apart(aid):  # the house is drawn: at the centre, or apart from it
+        parts.append(_house(x + 11, y))
+        parts.append(_label(x + 28, y + 5, "Home", size=12, anchor="start"))
+        x += 90
     parts.append(_marker(x + 12, y, 1, False).replace('class="app-map-place" data-number="1"', ""))
     parts.append(_label(x + 30, y + 5, "Place in the list", size=12, anchor="start"))
     x += 150

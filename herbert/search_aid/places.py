@@ -6,6 +6,7 @@ only search-aid module to follow them. Points come from `known` (the person's se
 first and are looked up offline otherwise.
 """
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +22,12 @@ MAX_PLACES = 60  # bounded work per request: a form with hundreds of rows (an im
 
 @dataclass
 class Place:
-    """One located or locatable place. `role` is "home", "last_seen" or "place"."""
+    """One located or locatable place. `role` is "home", "last_seen" or "place"; `section` is the slug of the
+    form section it comes from (the PDF names the sections of places it leaves off the map)."""
 
     role: str
     kind: str
+    section: str = ""
     name: str = ""
     address: str = ""
     postcode: str | None = None
@@ -60,6 +63,43 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if value not in (None, "") else ""
 
 
+def _postcode(value: Any, text: Any) -> str | None:
+    """The postcode question's answer; else a postcode typed in the address (or place) text. Carers often type
+    the whole address, postcode included, in the address box and leave the postcode box empty."""
+    return normalise_postcode(value) or postcode_in_text(text)
+
+
+# What a contact's address is, by their role (section K's choices). Organisations are offices, not homes, and a
+# relationship answer does not rename them ("Care agency", not "Carer's home").
+ROLE_KINDS = {
+    "next_of_kin": "Next of kin's home",
+    "family": "Family member's home",
+    "friend": "Friend's home",
+    "neighbour": "Neighbour's home",
+    "carer": "Carer's home",
+    "attorney_or_guardian": "Attorney or guardian's home",
+    "care_agency": "Care agency",
+    "social_worker": "Social worker's office",
+    "telecare_centre": "Telecare centre",
+}
+ORGANISATION_ROLES = {"care_agency", "social_worker", "telecare_centre"}
+SHORT_RELATIONSHIP = re.compile(r"[A-Za-z][A-Za-z'-]*( [A-Za-z][A-Za-z'-]*)?")  # "daughter", "step son"
+
+
+def contact_kind(row: Mapping[str, Any]) -> str:
+    """What a contact's address is to police: "Daughter's home" from a short relationship answer; else by role
+    ("Friend's home", "Care agency", "Social worker's office"); else "Contact's home". A longer relationship
+    ("neighbour at number 12") stays in the name line, where it is shown in full."""
+    role = row.get("role") if isinstance(row.get("role"), str) else ""
+    if role in ORGANISATION_ROLES:
+        return ROLE_KINDS[role]
+    relationship = _text(row.get("relationship"))
+    if len(relationship) <= 24 and SHORT_RELATIONSHIP.fullmatch(relationship):
+        noun = relationship[0].upper() + relationship[1:]
+        return f"{noun}' home" if noun.endswith("s") else f"{noun}'s home"
+    return ROLE_KINDS.get(role, "Contact's home")
+
+
 def postcodes_in(document: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> list[str]:
     """Every distinct postcode the form (and the missing-now report) gives, normalised, in form order."""
     seen: dict[str, None] = {}
@@ -72,35 +112,34 @@ def postcodes_in(document: Mapping[str, Any], report: Mapping[str, Any] | None =
 def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[Place]:
     """Home first, then the last-seen place (when a report gives one), then every other place, unlocated."""
     about = document.get(ABOUT) or {}
-    places = [
-        Place(
-            "home", "Home", address=str(about.get("address") or ""), postcode=normalise_postcode(about.get("postcode"))
-        )
-    ]
+    address = str(about.get("address") or "")
+    places = [Place("home", "Home", ABOUT, address=address, postcode=_postcode(about.get("postcode"), address))]
     care = document.get(CARE) or {}
     if care.get("home_postcode") or care.get("home_address"):
         places.append(
-            Place("place", "Care home where they live", name=_text(care.get("home_name")),
-                  address=str(care.get("home_address") or ""), postcode=normalise_postcode(care.get("home_postcode")))
+            Place("place", "Care home where they live", CARE, name=_text(care.get("home_name")),
+                  address=str(care.get("home_address") or ""),
+                  postcode=_postcode(care.get("home_postcode"), care.get("home_address")))
         )  # fmt: skip
     where = str(report.get("last_seen_where") or "")
     if report:
         places.append(Place("last_seen", "Where last seen", address=where, postcode=postcode_in_text(where)))
     found_postcodes = set()
     for row in _rows(document, EPISODES, "episodes"):
-        postcode = normalise_postcode(row.get("where_found_postcode")) or postcode_in_text(row.get("where_found"))
+        postcode = _postcode(row.get("where_found_postcode"), row.get("where_found"))
         found_postcodes.add(postcode)
         when = _text(row.get("episode_date"))
         places.append(
-            Place("place", "Where found before", name=_text(row.get("where_found")), postcode=postcode,
+            Place("place", "Where found before", EPISODES, name=_text(row.get("where_found")), postcode=postcode,
                   how=_text(row.get("how_travelled")), found_before=True,
                   note=f"Found here {format_date(when)}" if when else "Found here before")
         )  # fmt: skip
     for row in _rows(document, PLACES, "places"):
         places.append(
-            Place("place", _display(PLACES, "places.place_type", row.get("place_type")) or "Significant place",
+            Place("place", _display(PLACES, "places.place_type", row.get("place_type")) or "Significant place", PLACES,
                   name=_text(row.get("place_name")), address=str(row.get("place_address") or ""),
-                  postcode=normalise_postcode(row.get("place_postcode")), how=_text(row.get("how_get_there")),
+                  postcode=_postcode(row.get("place_postcode"), row.get("place_address")),
+                  how=_text(row.get("how_get_there")),
                   likelihood=_display(PLACES, "places.likelihood", row.get("likelihood")),
                   note=_text(row.get("connection")))
         )  # fmt: skip
@@ -108,15 +147,15 @@ def form_places(document: Mapping[str, Any], report: Mapping[str, Any]) -> list[
         when = ", ".join(part for part in (
             _display(ROUTINES, "weekly_routine.day", row.get("day")), _text(row.get("time"))) if part)  # fmt: skip
         places.append(
-            Place("place", "Routine place", name=_text(row.get("place")),
-                  postcode=normalise_postcode(row.get("routine_postcode")) or postcode_in_text(row.get("place")),
+            Place("place", "Routine place", ROUTINES, name=_text(row.get("place")),
+                  postcode=_postcode(row.get("routine_postcode"), row.get("place")),
                   note="; ".join(part for part in (_text(row.get("activity")), when) if part))
         )  # fmt: skip
     for row in _rows(document, CONTACTS, "contacts"):
         who = ", ".join(part for part in (_text(row.get("contact_name")), _text(row.get("relationship"))) if part)
         places.append(
-            Place("place", "Contact's home", name=who, address=str(row.get("contact_address") or ""),
-                  postcode=normalise_postcode(row.get("contact_postcode")))
+            Place("place", contact_kind(row), CONTACTS, name=who, address=str(row.get("contact_address") or ""),
+                  postcode=_postcode(row.get("contact_postcode"), row.get("contact_address")))
         )  # fmt: skip
     for place in places:
         if place.role == "place" and place.postcode and place.postcode in found_postcodes:
@@ -135,6 +174,9 @@ def locate(places: list[Place], report: Mapping[str, Any], known: Mapping[str, P
             if phone is not None:
                 place.point = phone
                 place.extra["located_by"] = "the carer's phone"
+                accuracy = str(report.get("last_seen_accuracy") or "")
+                if accuracy.isdigit() and int(accuracy) > 0:
+                    place.extra["accuracy_metres"] = accuracy
                 continue
         if place.postcode:
             place.point = known[place.postcode] if place.postcode in known else lookup(place.postcode)

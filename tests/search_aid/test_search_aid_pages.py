@@ -78,6 +78,59 @@ def test_use_my_location_is_sealed_in_the_report_and_measured_from(carer):
     assert first.startswith("1. Old house") and "here (within 50 m)" in first  # the phone stood at the old house
 
 
+def last_seen_page(carer) -> dict:
+    """Page 1 as the browser would send it back: every box (the hidden location boxes too) as rendered."""
+    form = page(carer.client.get(f"/people/{carer.person_id}/missing/last-seen"))
+    data = {field["name"]: field.get("value", "") for field in form.select("input[name]") if field["type"] != "submit"}
+    data["last_seen_date"] = [i.get("value", "") for i in form.select("input[name=last_seen_date]")]
+    data["last_seen_where"] = form.find("textarea", {"name": "last_seen_where"}).text.strip()
+    return data | {"action": "share"}
+
+
+def test_changing_the_place_typed_removes_a_saved_phone_location(carer):
+    """A phone location saved earlier comes back in the hidden boxes on every later visit. Typing a different
+    place without pressing "Use my location" again removes it (distances are then measured from the place
+    typed, and the page says so); re-saving the same place keeps it; a location taken again is kept."""
+    fill_form(carer)
+    report_missing(carer, last_seen_where="At the old house, SE10 9NF", last_seen_lat="51.48031",
+                   last_seen_lon="-0.00598", last_seen_accuracy="18", location_taken_now="yes")  # fmt: skip
+    path = f"/people/{carer.person_id}/missing/last-seen"
+
+    def saved() -> dict:
+        with carer.app.app_context():
+            person = carer.person()
+            return missing.load_report(person, missing.open_report(person))
+
+    unchanged = last_seen_page(carer)
+    assert (unchanged["last_seen_lat"], unchanged["last_seen_lon"]) == ("51.48031", "-0.00598")
+    assert carer.client.post(path, data=unchanged).status_code == 302
+    assert saved()["last_seen_lat"] == "51.48031"  # the same place saved again: still where the phone was
+
+    moved = last_seen_page(carer) | {"last_seen_where": "Outside the library, Bromley BR1 1EX"}
+    handover = carer.client.post(path, data=moved, follow_redirects=True)
+    words = text_of(handover)
+    assert "The location from your phone was removed because you changed where they were last seen" in words
+    report = saved()
+    assert report["last_seen_where"] == "Outside the library, Bromley BR1 1EX"
+    assert (report["last_seen_lat"], report["last_seen_lon"], report["last_seen_accuracy"]) == ("", "", "")
+    assert "from where they were last seen: the postcode BR1 1EX in the place typed" in words
+    assert "Location from the family's phone" not in words and "51.48031" not in words
+    first = page(handover).select(".app-search-aid__places li")[0].get_text(" ", strip=True)
+    assert first.startswith("1. Bromley South station")  # measured from the library, not the old house
+
+    again = last_seen_page(carer) | {"last_seen_where": "The park, BR2 9EF", "last_seen_lat": "51.39870",
+                                     "last_seen_lon": "0.02300", "location_taken_now": "yes"}  # fmt: skip
+    words = text_of(carer.client.post(path, data=again, follow_redirects=True))
+    assert saved()["last_seen_lat"] == "51.39870" and "was removed" not in words
+    assert "the location the family's phone gave" in words
+    # standing in the same spot, the phone can give the very same point with a new description: still kept
+    same_spot = last_seen_page(carer)
+    assert same_spot["last_seen_lat"] == "51.39870" and same_spot["location_taken_now"] == ""  # not saved
+    same_spot |= {"last_seen_where": "The park gates, BR2 9EF", "location_taken_now": "yes"}  # as the script does
+    assert carer.client.post(path, data=same_spot).status_code == 302
+    assert saved()["last_seen_lat"] == "51.39870" and saved()["last_seen_where"] == "The park gates, BR2 9EF"
+
+
 def test_a_location_that_is_not_a_coordinate_is_refused_and_nothing_is_stored(carer):
     form = page(carer.client.get(f"/people/{carer.person_id}/missing/last-seen"))
     data = {field["name"]: field.get("value", "") for field in form.select("input[name]") if field["type"] != "submit"}

@@ -38,6 +38,7 @@ class LastSeenForm(FlaskForm):
     last_seen_lat = HiddenField()
     last_seen_lon = HiddenField()
     last_seen_accuracy = HiddenField()
+    location_taken_now = HiddenField()  # "yes" when the button gave the location on this visit (not saved)
 
     def validate(self, extra_validators: Any = None) -> bool:
         """The phone's location, when given, must be a real coordinate (the error shows by the place box)."""
@@ -49,6 +50,26 @@ class LastSeenForm(FlaskForm):
 
 
 LOCATION_REFUSED = "The location from your phone could not be used. Type the place instead"
+LOCATION_DROPPED = (
+    "The location from your phone was removed because you changed where they were last seen. "
+    "If you are where they were last seen now, use your location again."
+)
+
+
+def stale_phone_location(form: "LastSeenForm", saved: dict[str, Any]) -> bool:
+    """The saved phone location came back unchanged in the hidden boxes, but the carer changed the place typed
+    and did not press "Use my location" again: the point would no longer be where they were last seen (police
+    would search around the wrong place), so it must not be kept."""
+    location = phone_location(form)
+    if location is None or form.location_taken_now.data == "yes":
+        return False
+    same_point = all(location[key] == saved.get(key) for key in ("last_seen_lat", "last_seen_lon"))
+    return same_point and _words(form.last_seen_where.data) != _words(saved.get("last_seen_where"))
+
+
+def _words(text: Any) -> str:
+    """The place as typed, ignoring spacing and line breaks (a browser sends CRLF; a re-save is not a change)."""
+    return " ".join(str(text or "").split())
 
 
 def phone_location(form: "LastSeenForm") -> dict[str, str] | None:

@@ -3,7 +3,7 @@ then the handover page (herbert.handover.shares.views). The 999 guidance is on e
 
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import Action, record_event
@@ -11,7 +11,14 @@ from herbert.dates import clock_text, display_time, parse_local
 from herbert.handover import form_facts
 from herbert.handover.fields import combine, fill_date
 from herbert.handover.missing import report as missing
-from herbert.handover.missing.forms import ClothingForm, LastSeenForm, MoreDetailsForm, phone_location
+from herbert.handover.missing.forms import (
+    LOCATION_DROPPED,
+    ClothingForm,
+    LastSeenForm,
+    MoreDetailsForm,
+    phone_location,
+    stale_phone_location,
+)
 from herbert.handover.shares import lifecycle as shares
 from herbert.handover.shares import pdfs as share_pdfs
 from herbert.handover.shares import snapshot
@@ -89,6 +96,10 @@ def last_seen(person_id: str):
         form.last_seen_time.data = clock_text(pick)
         filled = display_time(pick.isoformat(timespec="minutes"))
     elif form.validate_on_submit():
+        location = phone_location(form)
+        if location is not None and stale_phone_location(form, report):
+            location = None
+            flash(LOCATION_DROPPED)
         _save(
             person,
             {
@@ -98,7 +109,7 @@ def last_seen(person_id: str):
                 "direction": form.direction.data or "",
                 "said_going_to": form.said_going_to.data or "",
             }
-            | (phone_location(form) or dict.fromkeys(("last_seen_lat", "last_seen_lon", "last_seen_accuracy"), "")),
+            | (location or dict.fromkeys(("last_seen_lat", "last_seen_lon", "last_seen_accuracy"), "")),
         )
         return redirect(_next_after("last-seen", person.id))
     return render_template(
