@@ -159,8 +159,14 @@ allowance for a minute: the link + code path is not under it, so police can alwa
 
 
 def share_download_key() -> str:
-    """One allowance per share link for its downloads (the token is the path's second part), HMAC'd."""
-    return pseudonym("share-download", request.path.rsplit("/", 1)[0])
+    """One allowance per share for its downloads (/police/form/<reference>/pdf and export.zip), HMAC'd.
+
+    The reference is normalised first, by the rule /police applies to it (shares.normalise_code: any case,
+    spaces and dashes do not matter), so "k7qm42px" and "K7QM-42PX" share one allowance rather than each
+    spelling getting its own."""
+    reference = str((request.view_args or {}).get("reference") or "")
+    canonical = "".join(ch for ch in reference.upper() if ch.isascii() and ch.isalnum())
+    return pseudonym("share-download", canonical)
 
 
 # Put under @login_required so the key is the signed-in account.

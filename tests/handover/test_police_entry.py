@@ -182,3 +182,20 @@ def test_police_address_works_with_a_trailing_slash_and_the_carer_sees_the_refer
     opened = police.post("/police/", data={"csrf_token": token, "reference": reference, "code": code})
     assert opened.status_code == 303
     assert f"Reference {reference}" in text_of(carer.client.get(f"/people/{carer.person_id}/shares"))
+
+
+def test_download_allowance_is_one_per_share_however_the_reference_is_spelt(carer):
+    """/police/form/K7QM-42PX/pdf, /police/form/k7qm42px/pdf ... all open the same share, so they share one
+    allowance: typing the reference another way must not buy more downloads."""
+    _link, reference, code = shared(carer)
+    carer.app.config["RATELIMIT_SHARE_DOWNLOAD_PER_LINK"] = "3/minute"
+    police = carer.app.test_client()
+    assert enter(police, reference, code).status_code == 303
+    spellings = [reference, reference.lower(), reference.replace("-", ""), reference.replace("-", "").lower()]
+    statuses = [police.get(f"/police/form/{spelt}/pdf").status_code for spelt in spellings]
+    print(f"\nDownloads by four spellings of one reference, 3 allowed: {statuses}")
+    assert statuses == [200, 200, 200, 429]
+    # Another share keeps its own allowance.
+    _link2, other_reference, other_code = shared(carer)
+    assert enter(police, other_reference, other_code).status_code == 303
+    assert police.get(f"/police/form/{other_reference.lower()}/pdf").status_code == 200
