@@ -106,11 +106,17 @@ def load_report(person: Person, report: MissingReport | None) -> dict[str, Any]:
 
 
 def _clean(answers: dict[str, Any]) -> dict[str, Any]:
-    return {key: answers[key] for key in REPORT_KEYS if key in answers}
+    """The report's own keys; never the time it was made, which only save_report sets."""
+    return {key: answers[key] for key in REPORT_KEYS if key in answers and key != "reported_at"}
 
 
-def save_report(person: Person, user_id: int | None, answers: dict[str, Any]) -> tuple[MissingReport, bool]:
-    """Merge one page's answers into the open report (opening one if needed). Returns (report, newly opened)."""
+def save_report(
+    person: Person, user_id: int | None, answers: dict[str, Any], *, reported_at: str | None = None
+) -> tuple[MissingReport, bool]:
+    """Merge one page's answers into the open report (opening one if needed). Returns (report, newly opened).
+
+    The time the report was made is recorded when it opens: now, or, for an imported report, the time it was
+    made in the first place (already checked by report_check), so police read when the family first reported."""
     report = open_report(person)
     opened = report is None
     if report is None:
@@ -122,7 +128,7 @@ def save_report(person: Person, user_id: int | None, answers: dict[str, Any]) ->
         current = load_report(person, report)
     current.update(_clean(answers))
     if opened:
-        current["reported_at"] = uk_now().isoformat(timespec="minutes")  # recorded once, by the service
+        current["reported_at"] = reported_at or uk_now().isoformat(timespec="minutes")  # recorded once
     report.report_sealed = store.seal_for(person, TABLE, report.id, PART, current)
     person.status = "missing"
     person.updated_at = utcnow()
