@@ -45,6 +45,8 @@ DEFAULT_RATES = {
     "RATELIMIT_PDF_PER_ACCOUNT": "10/minute;60/hour",
     "RATELIMIT_EXPORT_PER_ACCOUNT": "5/minute;30/hour",
     "RATELIMIT_IMPORT_PER_ACCOUNT": "3/minute;10/hour",
+    # New police shares per account (only shares made count): each one feeds the police render lane.
+    "RATELIMIT_SHARE_CREATE_PER_ACCOUNT": "10/hour;30/day",
     # Police opening a share's PDF or export (per share link): generous, but bounded.
     "RATELIMIT_SHARE_DOWNLOAD_PER_LINK": "20/minute;200/hour",
 }
@@ -108,6 +110,11 @@ def counts_as_failure(response: Any) -> bool:
 
 def mark_attempt_succeeded() -> None:
     """For views that answer a right password with a page (200) rather than a redirect."""
+    g.secret_accepted = True
+
+
+def mark_not_an_attempt() -> None:
+    """For a refusal made before any secret was checked (e.g. a cap): it must not count as a wrong one."""
     g.secret_accepted = True
 
 

@@ -229,6 +229,7 @@ def view(reference: str):
         sections=form_rows.document_rows(snap.get("document", {})),
         report_rows=missing.report_rows(snap.get("missing_report") or {}, _captions(snap)),
         photos=snap.get("photos", []),
+        pdf_updating=share_pdfs.pdf_is_updating(share),
         close_form=ButtonForm(),
     )
 
@@ -266,7 +267,7 @@ def pdf(reference: str):
     share, _stop = _share_with_access(reference)  # the kept PDF needs no snapshot opened
     if share is None:
         abort(404)
-    document = share_pdfs.share_pdf(share)  # kept when the share was made: no render while police wait
+    document = share_pdfs.share_pdf(share)  # the kept copy whenever there is one: no render while police wait
     if document is None:
         abort(503)
     record_event(Action.SHARE_PDF, person_id=share.person_id, detail=f"share {share.id}")
