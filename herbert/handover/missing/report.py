@@ -132,6 +132,7 @@ def save_report(
     report.report_sealed = store.seal_for(person, TABLE, report.id, PART, current)
     person.status = "missing"
     person.updated_at = utcnow()
+    store.forget_kept_version_pdfs(person)  # they show the open report: made again with the new details
     db.session.commit()
     return report, opened
 
@@ -144,6 +145,7 @@ def close_report(person: Person, report: MissingReport, found: dict[str, Any]) -
     report.found_at = utcnow()
     person.status = status_when_not_missing(person)
     person.updated_at = utcnow()
+    store.forget_kept_version_pdfs(person)  # a closed report must not live on inside a kept version PDF
     db.session.commit()
     return current
 
