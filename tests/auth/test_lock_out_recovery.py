@@ -62,8 +62,10 @@ def test_a_carer_locked_out_by_a_stranger_gets_in_on_a_new_browser_by_a_reset(ma
     new_phone.post("/sign-out", data={"csrf_token": csrf(new_phone, "/account")})
     another = sign_in(browser(mail_app, "192.0.2.30"), NEW_PASSWORD)
     again = sign_in(new_phone, NEW_PASSWORD)
-    print(f"\nLocked out by a stranger: new phone {refused.status_code}; after the reset {again.status_code};"
-          f" a third browser {another.status_code}")
+    print(
+        f"\nLocked out by a stranger: new phone {refused.status_code}; after the reset {again.status_code};"
+        f" a third browser {another.status_code}"
+    )
     assert another.status_code == 429
     assert again.status_code == 302
 
