@@ -13,6 +13,7 @@ DEFAULTS = {
     "MAX_PHOTOS_PER_PERSON": 20,
     "MAX_PEOPLE_PER_ACCOUNT": 25,  # enough for a small care home's residents
     "IMPORT_MAX_TOTAL_PIXELS": 100_000_000,  # decoded across a whole import package (20 photos of 5 MP)
+    "MAX_LIVE_SHARES_PER_PERSON": 5,  # police shares working at once (each is re-rendered when details change)
 }
 
 

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,6 +24,7 @@ from tests.support.accounts import AuthActions
 from tests.support.blob_backends import blob_backend, blob_config, pytest_generate_tests, s3_server  # noqa: F401 (folder/s3rver)
 from tests.support.carers import Carer, add_person
 from tests.support.journey import make_person
+from tests.support.mail import Mailbox, free_port
 from tests.support.pages import PageChecker
 
 POSTGRES_URL = os.environ.get("HERBERT_TEST_DATABASE_URL")
@@ -200,3 +202,24 @@ def carer_with_form(app: Flask, signed_in: FlaskClient) -> Carer:
         user_id = db.session.execute(db.select(User.id).filter_by(email="carer@example.com")).scalar_one()
         person_id = make_person(user_id)
     return Carer(app=app, client=signed_in, user_id=user_id, person_id=person_id)
+
+
+@pytest.fixture
+def smtp():
+    """aiosmtpd's controller on 127.0.0.1 (a free port), stopped when the test ends."""
+    mailbox = Mailbox()
+    mailbox.port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(app: Flask, smtp: Mailbox) -> Flask:
+    """The test app (jobs in immediate mode) sending through the loopback SMTP server."""
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_DEFAULT_SENDER="Herbert Protocol <noreply@example.org>"
+    )
+    app.extensions.pop("herbert.mail.sender", None)
+    return app

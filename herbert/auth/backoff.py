@@ -6,17 +6,22 @@ Two counts of wrong passwords, both failures only:
 - per account from anywhere (RATELIMIT_SIGN_IN_PER_ACCOUNT, 20/hour and 100/day): the slower, global
   back-off against guessing spread over many addresses. While it is in force, a password is checked
   only from a browser that has signed in to that account before (it holds a signed "known device"
-  cookie, set at every successful sign-in); any other browser gets the "too many attempts" page without
-  its password being checked. So the carer on their own phone or computer still signs in with their
-  correct password, and a distributed guesser gets no more than the global allowance of guesses.
+  cookie, set whenever a signed-in session starts: sign-up, sign-in, the two-factor step and a password
+  reset, which proves the carer holds the mailbox); any other browser gets the "too many attempts" page
+  without its password being checked. So the carer on their own phone or computer still signs in with
+  their correct password, a carer on a new browser gets in at once by resetting the password by email
+  (the page says so, and says truthfully when this browser may try again), and a distributed guesser
+  gets no more than the global allowance of guesses.
 
 This is OWASP's "device cookie" defence. The cookie holds only HMACs of the accounts' email addresses
 (never an address), signed with the secret key, and is a strictly necessary security cookie.
 """
 
+import math
+import time
 from typing import Any
 
-from flask import current_app, request
+from flask import after_this_request, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse_many
 
@@ -48,6 +53,19 @@ def backing_off(email: str) -> bool:
     return any(not limiter.limiter.test(item, *_identifiers(email)) for item in _items())
 
 
+def seconds_until_allowed(email: str) -> int:
+    """How long until this account's back-off ends: the latest end of its used-up windows, so with the daily
+    cap spent it is up to a day, not an hour. 0 when it is not in force."""
+    if not limiter.enabled:
+        return 0
+    ends = [
+        limiter.limiter.get_window_stats(item, *_identifiers(email))[0]
+        for item in _items()
+        if not limiter.limiter.test(item, *_identifiers(email))
+    ]
+    return max(0, math.ceil(max(ends) - time.time())) if ends else 0
+
+
 def count_failure(email: str) -> None:
     if limiter.enabled:
         for item in _items():
@@ -74,8 +92,18 @@ def known_device(email: str) -> bool:
     return _account(email) in _known_accounts()
 
 
+def remember_this_device(email: str) -> None:
+    """A signed-in session has started in this browser (herbert.auth.sign_in): it becomes one of the account's
+    known devices, on the response this request sends."""
+
+    @after_this_request
+    def remember(response: Any) -> Any:
+        remember_device(response, email)
+        return response
+
+
 def remember_device(response: Any, email: str) -> None:
-    """After a successful sign-in: this browser is one of the account's known devices."""
+    """This browser is one of the account's known devices (at most DEVICE_ACCOUNTS accounts per browser)."""
     accounts = [_account(email)] + [a for a in _known_accounts() if a != _account(email)]
     response.set_cookie(
         DEVICE_COOKIE,

@@ -13,6 +13,7 @@ per-account count is a back-off that a known device passes (herbert.auth.backoff
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -34,14 +35,18 @@ DEFAULT_RATES = {
     "RATELIMIT_ACCOUNT_PASSWORD_PER_ACCOUNT": "5/minute;30/hour",  # nosec B105
     "RATELIMIT_SHARE_CODE_PER_IP": "10/minute;60/hour",
     "RATELIMIT_SHARE_CODE_PER_LINK": "5/minute;20/hour",
-    # The fixed /police page (reference + code): per client, and across the whole service so references
-    # cannot be enumerated from many addresses. Link + code is not under the service-wide limit.
+    # The fixed /police page (reference + code): per client always. Across the service the count of wrong
+    # entries only marks pressure; under it, a client that has failed this often recently is refused, while
+    # one that has not (an officer typing a reference for the first time) is checked (police/pressure.py).
     "RATELIMIT_POLICE_REFERENCE_PER_IP": "10/minute;60/hour",
     "RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE": "60/minute;600/hour",
+    "RATELIMIT_POLICE_REFERENCE_PER_CLIENT_UNDER_PRESSURE": "3/10 minutes",
     # Heavy work, per account (every request counts, success or not): PDFs and posters, exports, imports.
     "RATELIMIT_PDF_PER_ACCOUNT": "10/minute;60/hour",
     "RATELIMIT_EXPORT_PER_ACCOUNT": "5/minute;30/hour",
     "RATELIMIT_IMPORT_PER_ACCOUNT": "3/minute;10/hour",
+    # New police shares per account (only shares made count): each one feeds the police render lane.
+    "RATELIMIT_SHARE_CREATE_PER_ACCOUNT": "10/hour;30/day",
     # Police opening a share's PDF or export (per share link): generous, but bounded.
     "RATELIMIT_SHARE_DOWNLOAD_PER_LINK": "20/minute;200/hour",
 }
@@ -59,19 +64,35 @@ def pseudonym(kind: str, value: str) -> str:
     return f"{kind}:{digest}"
 
 
+def client_key() -> str:
+    """The client a per-client limit counts: its IPv4 address, or its IPv6 /64 network. A household, office or
+    phone gets a whole /64 (2^64 addresses), so counting IPv6 addresses one by one would give anyone holding a
+    range an allowance per address; an IPv4-mapped IPv6 address counts as the IPv4 address it carries."""
+    address = get_remote_address() or ""
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 def submitted_email_key() -> str:
     return pseudonym("email", (request.form.get("email") or "").strip().lower())
 
 
 def client_and_email_key() -> str:
     """The client's address and the email it is trying, together (HMAC'd)."""
-    return pseudonym("client-email", f"{get_remote_address()}\x1f{(request.form.get('email') or '').strip().lower()}")
+    return pseudonym("client-email", f"{client_key()}\x1f{(request.form.get('email') or '').strip().lower()}")
 
 
 def session_account_key() -> str:
     """The signed-in account, or the account half-way through two-factor sign-in; else the IP address."""
     user_id = session.get("user_id") or session.get("pending_user_id")
-    return pseudonym("account", str(user_id)) if user_id else get_remote_address()
+    return pseudonym("account", str(user_id)) if user_id else client_key()
 
 
 def share_link_key() -> str:
@@ -87,13 +108,13 @@ def counts_as_failure(response: Any) -> bool:
     return not 300 <= response.status_code < 400
 
 
-def whole_service_key() -> str:
-    """One allowance shared by every client (for limits that stop enumeration from many addresses)."""
-    return "service"
-
-
 def mark_attempt_succeeded() -> None:
     """For views that answer a right password with a page (200) rather than a redirect."""
+    g.secret_accepted = True
+
+
+def mark_not_an_attempt() -> None:
+    """For a refusal made before any secret was checked (e.g. a cap): it must not count as a wrong one."""
     g.secret_accepted = True
 
 
@@ -119,12 +140,12 @@ def _stack(*decorators: Any) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 
 sign_in_limits = _stack(
-    _limit("RATELIMIT_SIGN_IN_PER_IP", get_remote_address, "sign-in-ip", failures_only=True),
+    _limit("RATELIMIT_SIGN_IN_PER_IP", client_key, "sign-in-ip", failures_only=True),
     _limit("RATELIMIT_SIGN_IN_PER_CLIENT_ACCOUNT", client_and_email_key, "sign-in-client-account", failures_only=True),
 )
-sign_up_limits = _limit("RATELIMIT_SIGN_UP_PER_IP", get_remote_address, "sign-up-ip")
+sign_up_limits = _limit("RATELIMIT_SIGN_UP_PER_IP", client_key, "sign-up-ip")
 two_factor_limits = _stack(
-    _limit("RATELIMIT_TWO_FACTOR_PER_IP", get_remote_address, "two-factor-ip", failures_only=True),
+    _limit("RATELIMIT_TWO_FACTOR_PER_IP", client_key, "two-factor-ip", failures_only=True),
     _limit("RATELIMIT_TWO_FACTOR_PER_ACCOUNT", session_account_key, "two-factor-account", failures_only=True),
 )
 account_password_limits = _limit(
@@ -132,7 +153,7 @@ account_password_limits = _limit(
 )
 
 share_code_limits = _stack(
-    _limit("RATELIMIT_SHARE_CODE_PER_IP", get_remote_address, "share-code-ip", failures_only=True),
+    _limit("RATELIMIT_SHARE_CODE_PER_IP", client_key, "share-code-ip", failures_only=True),
     _limit("RATELIMIT_SHARE_CODE_PER_LINK", share_link_key, "share-code-link", failures_only=True),
 )
 """Put on the police access-code view, under @bp.route:
@@ -146,21 +167,26 @@ POSTs only; wrong codes (any non-redirect answer) count, per IP and per link (th
 and does not replace, the share's own lock after 5 wrong codes (Share.failed_attempts).
 """
 
-police_reference_limits = _stack(
-    _limit("RATELIMIT_POLICE_REFERENCE_PER_IP", get_remote_address, "police-reference-ip", failures_only=True),
-    _limit("RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE", whole_service_key, "police-reference-all", failures_only=True),
+police_reference_limits = _limit(
+    "RATELIMIT_POLICE_REFERENCE_PER_IP", client_key, "police-reference-ip", failures_only=True
 )
-"""Put on /police (reference + access code). POSTs only; answers that did not open a form count, per IP and
-across the service. An unknown reference costs the same allowance as a wrong code, so guessing references
-from one address stops after 10 a minute, and from many addresses after 60 a minute in all (at 31^8 possible
-references, enumeration is hopeless either way). A flood from elsewhere can use up the service-wide
-allowance for a minute: the link + code path is not under it, so police can always be sent the link.
+"""Put on /police (reference + access code). POSTs only; answers that did not open a form count, per client (an
+IPv4 address or an IPv6 /64): an unknown reference costs the same as a wrong code, so one client guesses at
+most 10 a minute. There is no hard limit across the service (a flood from a few addresses would keep every
+officer out): the service-wide count only turns on pressure, under which clients that keep failing are held
+to a few tries while everyone else is checked as usual (herbert.handover.police.pressure).
 """
 
 
 def share_download_key() -> str:
-    """One allowance per share link for its downloads (the token is the path's second part), HMAC'd."""
-    return pseudonym("share-download", request.path.rsplit("/", 1)[0])
+    """One allowance per share for its downloads (/police/form/<reference>/pdf and export.zip), HMAC'd.
+
+    The reference is normalised first, by the rule /police applies to it (shares.normalise_code: any case,
+    spaces and dashes do not matter), so "k7qm42px" and "K7QM-42PX" share one allowance rather than each
+    spelling getting its own."""
+    reference = str((request.view_args or {}).get("reference") or "")
+    canonical = "".join(ch for ch in reference.upper() if ch.isascii() and ch.isalnum())
+    return pseudonym("share-download", canonical)
 
 
 # Put under @login_required so the key is the signed-in account.

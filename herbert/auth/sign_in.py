@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from flask import session
 
 from herbert.audit import Action, record_event
-from herbert.auth import two_factor
+from herbert.auth import backoff, two_factor
 from herbert.auth.guard import mark_authenticated
 from herbert.auth.sessions import rotate_session
 from herbert.clock import utcnow
@@ -32,13 +32,18 @@ def find_user(email: str) -> User | None:
 
 
 def start_signed_in_session(user: User) -> None:
-    """A fresh session token at sign-in (no fixation), holding only the account id and when it signed in."""
+    """A fresh session token at sign-in (no fixation), holding only the account id and when it signed in.
+
+    Every way into an account ends here (sign-up, sign-in, the two-factor step, a password reset from the
+    emailed link), so each of them makes this browser a known device of the account: one that still signs in
+    while a stranger's wrong passwords hold the account's back-off (herbert.auth.backoff)."""
     session.clear()
     session["user_id"] = user.id
     mark_authenticated()
     rotate_session(session)  # type: ignore[arg-type]
     record_event(Action.SIGN_IN, actor_user_id=user.id)
     notices.signed_in(user)  # remembers this browser; emails the carer when it is a new one
+    backoff.remember_this_device(user.email)
 
 
 def start_pending_sign_in(user: User, next_path: str) -> None:

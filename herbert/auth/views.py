@@ -1,5 +1,6 @@
 """Sign up, sign in (password, then a two-factor code when it is on) and sign out."""
 
+from datetime import timedelta
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
@@ -19,6 +20,7 @@ from herbert.auth.sign_in import (
     start_pending_sign_in,
     start_signed_in_session,
 )
+from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.mail.account_tokens import send_verification
 from herbert.models import User
@@ -55,7 +57,7 @@ def sign_in():
         email = normalise_email(form.email.data)
         if backoff.backing_off(email) and not backoff.known_device(email):
             # Guessing from many places: only browsers that have signed in to this account before may try now.
-            return render_template("auth/sign_in_backoff.html", title="Too many attempts"), 429
+            return _backoff_page(email)
         user = find_user(email)
         # Unknown, disabled and known accounts all cost one argon2 verification and get the same answer.
         stored = user.password_hash if user is not None and not user.disabled else None
@@ -67,13 +69,21 @@ def sign_in():
             if two_factor.is_enabled(user):
                 start_pending_sign_in(user, next_path)
                 return redirect(url_for("auth.security_code"))
-            start_signed_in_session(user)
-            response = redirect(next_path)
-            backoff.remember_device(response, email)
-            return response
+            start_signed_in_session(user)  # this browser becomes a known device of the account
+            return redirect(next_path)
         backoff.count_failure(email)
         form.email.errors.append(SIGN_IN_FAILED)
     return render_template("auth/sign_in.html", form=form, timed_out=timed_out)
+
+
+def _backoff_page(email: str):
+    """ "Too many attempts", with the way in now (a reset by email) and the true wait: an hour, or up to a day when
+    the daily cap is spent. The same page whether or not the address has an account."""
+    seconds = max(60, backoff.seconds_until_allowed(email))
+    wait = f"about {-(-seconds // 60)} minutes" if seconds < 5400 else f"about {round(seconds / 3600)} hours"
+    until = utcnow() + timedelta(seconds=seconds)
+    page = render_template("auth/sign_in_backoff.html", title="Too many attempts", until=until, wait=wait)
+    return page, 429, {"Retry-After": str(seconds)}
 
 
 @bp.route("/sign-in/security-code", methods=["GET", "POST"])
@@ -90,9 +100,7 @@ def security_code():
         if two_factor.verify_second_factor(user, form.code.data):
             next_path = safe_next(session.get("pending_next"))
             start_signed_in_session(user)
-            response = redirect(next_path)
-            backoff.remember_device(response, user.email)
-            return response
+            return redirect(next_path)
         session["pending_attempts"] = int(session.get("pending_attempts", 0)) + 1
         if session["pending_attempts"] >= PENDING_MAX_ATTEMPTS:
             clear_pending()

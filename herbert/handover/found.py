@@ -4,33 +4,21 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
-from wtforms import StringField, SubmitField
-from wtforms.validators import InputRequired
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from wtforms import SubmitField
 
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import Action, record_event
 from herbert.dates import parse_local, uk_now
 from herbert.extensions import db
 from herbert.handover import form_facts
-from herbert.handover.fields import TimeOfDay, combine, date_field, fill_date, long_text_field, text_field
+from herbert.handover.fields import combine, date_field, fill_date, text_field
 from herbert.handover.missing import report as missing
+from herbert.handover.missing.forms import FoundForm
 from herbert.handover.shares import lifecycle as shares
 from herbert.models import MissingReport, Person
 
 bp = Blueprint("found", __name__)
-
-
-class FoundForm(FlaskForm):
-    found_date = date_field("Date found", "Enter the date they were found")
-    found_time = StringField(
-        "Time found",
-        widget=GovTextInput(),
-        description="For example, 18:45",
-        validators=[InputRequired(message="Enter the time they were found"), TimeOfDay("the time they were found")],
-    )
-    found_where = long_text_field("Where they were found", "An address or a description of the place")
-    submit = SubmitField("They've been found", widget=GovSubmitInput())
 
 
 class EpisodeForm(FlaskForm):

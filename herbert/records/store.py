@@ -553,6 +553,17 @@ def probe_blob_store() -> None:
         raise RuntimeError(f"{store.describe()} kept a blob after it was deleted")
 
 
+def forget_kept_version_pdfs(person: Person) -> None:
+    """Drop every kept version PDF of the person (the caller commits). A version's PDF also shows the current
+    photos and the open missing-now report, so when one of those changes the kept copy goes at once, rather than
+    at the next download: a deleted photo or a closed report must not live on inside a sealed PDF."""
+    db.session.execute(
+        db.update(Revision)
+        .where(Revision.person_id == person.id, Revision.pdf_sealed.is_not(None))
+        .values(pdf_sealed=None)
+    )
+
+
 def add_photo(person: Person, jpeg: bytes, details: dict[str, Any]) -> str:
     """Store an already-cleaned JPEG (see herbert.photos) sealed in the blob store, details in the row.
 
@@ -574,6 +585,7 @@ def add_photo(person: Person, jpeg: bytes, details: dict[str, Any]) -> str:
         )
         db.session.add(photo)
         person.updated_at = utcnow()
+        forget_kept_version_pdfs(person)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -621,12 +633,14 @@ def update_photo_details(person: Person, photo_id: str, details: dict[str, Any])
     row = _photo_row(person, photo_id)
     row.details_sealed = _seal_json(person, "photos", photo_id, "details", details)
     person.updated_at = utcnow()
+    forget_kept_version_pdfs(person)
     db.session.commit()
 
 
 def set_primary_photo(person: Person, photo_id: str) -> None:
     _photo_row(person, photo_id)
     db.session.execute(db.update(Photo).filter_by(person_id=person.id).values(is_primary=Photo.id == photo_id))
+    forget_kept_version_pdfs(person)
     db.session.commit()
 
 
@@ -648,6 +662,7 @@ def delete_photo(person: Person, photo_id: str) -> None:
         if newest is not None:
             newest.is_primary = True
     person.updated_at = utcnow()
+    forget_kept_version_pdfs(person)
     db.session.commit()
     _delete_blobs([photo_id])
 

@@ -214,3 +214,61 @@ def test_limiter_keys_never_hold_the_email(app):
         key = pseudonym("email", "carer@example.com")
     assert "carer" not in key and len(key) == len("email:") + 32
     assert secrets.compare_digest(key, key)
+
+
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2::7", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),  # an IPv4 client seen through a dual-stack socket
+        ("not an address", "not an address"),
+    ],
+)
+def test_a_client_is_an_ipv4_address_or_an_ipv6_64(app, address, client):
+    from herbert.auth.limits import client_key
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": address}):
+        assert client_key() == client
+
+
+def test_sign_in_limit_counts_one_ipv6_64_as_one_client(client):
+    statuses = [sign_in(client, f"p{n}@example.com", "", ip=f"2001:db8:7:7::{n + 1:x}").status_code for n in range(11)]
+    assert statuses == [200] * 10 + [429]
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="Redis rate-limit storage test needs HERBERT_TEST_REDIS_URL")
+def test_police_entry_pressure_is_shared_through_redis(build_app, monkeypatch):
+    """Several app processes see one service-wide count of wrong /police entries, and one count per client."""
+    import redis
+
+    prefix = f"herbert-test-{uuid4().hex}"
+    monkeypatch.setenv("HERBERT_RATELIMIT_STORAGE_URI", REDIS_URL)
+    monkeypatch.setenv("HERBERT_RATELIMIT_KEY_PREFIX", prefix)
+    rates = {
+        "SECRET_KEY": "one service, several processes",  # client keys are HMAC'd with it
+        "RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE": "3/minute",
+        "RATELIMIT_POLICE_REFERENCE_PER_CLIENT_UNDER_PRESSURE": "1/10 minutes",
+    }
+
+    def guess(app, ip: str) -> int:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = ip
+        return post(client, "/police", {"reference": "ABCD-EFGH", "code": "WRNG-CDE2"}).status_code
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        first = build_app("first", **rates)
+        spent = [guess(first, f"10.5.0.{n}") for n in range(1, 4)]
+        second = build_app("second", **rates)
+        again = guess(second, "10.5.0.1")  # failed once already, on the other process; the service is under pressure
+        fresh = guess(second, "10.5.0.9")
+        keys = [key.decode() for key in connection.scan_iter(match=f"*{prefix}*")]
+        print(f"\nPolice entry pressure over Redis: {spent}, again {again}, a fresh client {fresh}")
+        assert spent == [200] * 3 and again == 429 and fresh == 200
+        assert not any("10.5.0" in key for key in keys if "police-reference-recent" in key)
+    finally:
+        for key in connection.scan_iter(match=f"*{prefix}*"):
+            connection.delete(key)
+        connection.close()

@@ -9,7 +9,9 @@ import zipfile
 import pytest
 from bs4 import BeautifulSoup
 
+from herbert.dates import uk_now
 from herbert.extensions import db
+from herbert.handover.missing import report as missing
 from herbert.handover.transfer import export
 from herbert.handover.transfer.importer import import_package
 from herbert.handover.transfer.unpack import PackageRejected
@@ -26,6 +28,19 @@ MEDICINE = {"id": "0123456789abcdef", "medicine_name": "Donepezil"}
 def setter(section, name, value):
     def edit(envelope):
         envelope["document"].setdefault(section, {})[name] = value
+
+    return edit
+
+
+A_REPORT = {"last_seen_at": "2025-06-01T14:30", "reported_at": "2025-06-01T15:05", "last_seen_where": "Home"}
+NEXT_YEAR = uk_now().year + 1
+
+
+def reporting(**values):
+    """A missing-now report in the package: a valid one with `values` changed."""
+
+    def edit(envelope):
+        envelope["missing_report"] = A_REPORT | values
 
     return edit
 
@@ -59,6 +74,22 @@ REFUSED_BY_THE_PAGES = {
         "card",
     ),
     "a password in a photo caption": (lambda e: e["photos"][0].update(caption="password: hunter2"), "photo caption"),
+    # The missing-now report, as its own pages check it (the schema only checks the shape of a date-time).
+    "a last-seen date and time that do not exist": (reporting(last_seen_at="2026-13-45T25:61"), "date last seen"),
+    "a last-seen time that does not exist": (reporting(last_seen_at="2025-06-01T25:61"), "time last seen"),
+    "a last-seen time in the future": (
+        reporting(last_seen_at=f"{NEXT_YEAR}-06-01T14:30"),
+        "The time last seen must be now or in the past",
+    ),
+    "a report time that does not exist": (reporting(reported_at="2025-02-30T15:05"), "Reported missing"),
+    "a report time in the future": (reporting(reported_at=f"{NEXT_YEAR}-06-01T15:05"), "now or in the past"),
+    "a time police were called that does not exist": (
+        reporting(police_called_at="2025-06-01T24:00"),
+        "time police were called",
+    ),
+    "a found date that does not exist": (reporting(found_at="2025-06-31T18:00"), "Date found must be a real date"),
+    "a police reference longer than its box": (reporting(police_reference="Z" * 61), "60 characters or fewer"),
+    "a phone location that is not on Earth": (reporting(last_seen_lat="91.5", last_seen_lon="0"), "location"),
 }
 
 
@@ -82,9 +113,22 @@ def test_every_value_the_pages_refuse_is_refused_on_import_and_nothing_is_stored
         print(f"\n  {case}: {message}", end="")
         assert expected.lower() in message.lower(), (case, message)
         assert "4111" not in message and "hunter2" not in message and "share/x" not in message
+        assert "2026-13" not in message and "25:61" not in message and "ZZZZ" not in message
         assert counts() == before, case
     # ...and the untouched package still imports (the checks refuse the values, not the package).
     assert import_package(valid, user_id)
+
+
+def test_an_imported_report_keeps_the_time_it_was_made(owner):
+    """Police read when the family first reported, not when the package was imported."""
+    user_id, valid = owner
+    package = with_json(valid, reporting(last_seen_at="2025-06-01T14:30:00", seen_by="  Neighbour  "))
+    person = db.session.get(Person, import_package(package, user_id))
+    stored = missing.load_report(person, missing.open_report(person))
+    assert stored["reported_at"] == "2025-06-01T15:05"
+    assert stored["last_seen_at"] == "2025-06-01T14:30"  # to the minute, as the page stores it
+    assert stored["seen_by"] == "Neighbour" and stored["last_seen_where"] == "Home"
+    assert person.status == "missing"
 
 
 def test_imported_answers_are_stored_as_the_pages_would_store_them(owner):

@@ -126,22 +126,75 @@ def test_reference_entry_is_rate_limited_per_client(carer):
     assert enter(other, reference, code).status_code == 303
 
 
-def test_reference_entry_is_rate_limited_across_the_service(carer):
+def from_address(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_many_guessers_cannot_keep_police_out(carer):
+    """Issue 15: the service-wide count of wrong entries no longer blocks everyone. Once it is spent, a client
+    that has itself failed recently is refused unchecked; an officer typing a reference for the first time (or
+    after one slip) is checked as usual and gets in."""
     _link, reference, code = shared(carer)
     carer.app.config["RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE"] = "4/minute"
-    statuses = []
-    for n in range(6):  # six addresses, one guess each: under the per-client limit, over the service's
-        guesser = carer.app.test_client()
-        guesser.environ_base["REMOTE_ADDR"] = f"198.51.100.{n + 1}"
-        statuses.append(enter(guesser, f"ABCD-EF{n + 2}G", "WRNG-CDE2").status_code)
-    assert statuses == [200, 200, 200, 200, 429, 429]
-    limited = carer.app.test_client()
-    limited.environ_base["REMOTE_ADDR"] = "203.0.113.9"
-    assert enter(limited, reference, code).status_code == 429
-    # The link + code way in is not under the service-wide limit.
-    link_path = path_of(_link)
-    token = page(limited.get(link_path)).find("input", {"name": "csrf_token"})["value"]
-    assert limited.post(link_path, data={"csrf_token": token, "code": code}).status_code == 303
+    carer.app.config["RATELIMIT_POLICE_REFERENCE_PER_CLIENT_UNDER_PRESSURE"] = "2/10 minutes"
+    guessers = [from_address(carer.app, f"198.51.100.{n + 1}") for n in range(6)]
+    first_round = [enter(g, f"ABCD-EF{n + 2}G", "WRNG-CDE2").status_code for n, g in enumerate(guessers)]
+    second_round = [enter(g, f"ABCD-EF{n + 2}H", "WRNG-CDE2").status_code for n, g in enumerate(guessers)]
+    third_round = [enter(g, f"ABCD-EF{n + 2}J", "WRNG-CDE2") for n, g in enumerate(guessers)]
+    # The officer's view: a new device, a slip, then the right reference and code, all while guessing goes on.
+    officer = from_address(carer.app, "203.0.113.9")
+    slip = enter(officer, reference, "WRNG-CDE3")
+    opened = enter(officer, reference, code)
+    print(
+        f"\nUnder pressure: guessers' rounds {first_round}, {second_round},"
+        f" {[r.status_code for r in third_round]}; officer's slip {slip.status_code}, then {opened.status_code}"
+    )
+    # The attacker's view: each guessing client gets its two tries, then is refused without a check.
+    assert first_round == [200] * 6 and second_round == [200] * 6
+    assert [r.status_code for r in third_round] == [429] * 6
+    refused = third_round[0]
+    assert "we did not check the reference" in text_of(refused) and "send you the link" in text_of(refused)
+    assert 60 <= int(refused.headers["Retry-After"]) <= 600
+    assert slip.status_code == 200 and "not right" in text_of(slip)
+    assert opened.status_code == 303 and opened.location == f"/police/form/{reference}"
+    # Refused entries were never looked up: only the 12 checked ones count towards the share's wrong codes.
+    with carer.app.app_context():
+        assert db.session.execute(db.select(Share.failed_attempts)).scalar_one() == 1  # the officer's slip
+
+
+def test_without_pressure_a_client_keeps_its_usual_allowance(carer):
+    """The under-pressure rule only applies while the service-wide count is spent."""
+    carer.app.config["RATELIMIT_POLICE_REFERENCE_PER_CLIENT_UNDER_PRESSURE"] = "1/10 minutes"
+    guesser = from_address(carer.app, "198.51.100.1")
+    statuses = [enter(guesser, f"ABCD-EFG{n}", "WRNG-CDE2").status_code for n in range(2, 7)]
+    assert statuses == [200] * 5
+
+
+def test_one_ipv6_range_is_one_client(carer):
+    """Addresses in one /64 share one per-client allowance; another /64 has its own."""
+    carer.app.config["RATELIMIT_POLICE_REFERENCE_PER_IP"] = "3/minute"
+    statuses = [
+        enter(from_address(carer.app, f"2001:db8:1:2::{n:x}"), f"ABCD-EFG{n}", "WRNG-CDE2").status_code
+        for n in range(2, 7)
+    ]
+    neighbour = enter(from_address(carer.app, "2001:db8:1:3::2"), "ABCD-EFGH", "WRNG-CDE2").status_code
+    print(f"\nOne /64, five addresses, 3 allowed: {statuses}; the next /64: {neighbour}")
+    assert statuses == [200, 200, 200, 429, 429]
+    assert neighbour == 200
+
+
+def test_the_link_path_is_not_under_the_reference_pressure(carer):
+    link, reference, code = shared(carer)
+    carer.app.config["RATELIMIT_POLICE_REFERENCE_ACROSS_SERVICE"] = "1/minute"
+    carer.app.config["RATELIMIT_POLICE_REFERENCE_PER_CLIENT_UNDER_PRESSURE"] = "1/10 minutes"
+    police = from_address(carer.app, "203.0.113.9")
+    enter(police, "ABCD-EFGH", "WRNG-CDE2")
+    assert enter(police, reference, code).status_code == 429  # this device keeps failing, under pressure
+    link_path = path_of(link)
+    token = page(police.get(link_path)).find("input", {"name": "csrf_token"})["value"]
+    assert police.post(link_path, data={"csrf_token": token, "code": code}).status_code == 303
 
 
 def test_share_page_reads_out_the_police_address_from_public_url_not_the_host_header(carer):
@@ -181,3 +234,20 @@ def test_police_address_works_with_a_trailing_slash_and_the_carer_sees_the_refer
     opened = police.post("/police/", data={"csrf_token": token, "reference": reference, "code": code})
     assert opened.status_code == 303
     assert f"Reference {reference}" in text_of(carer.client.get(f"/people/{carer.person_id}/shares"))
+
+
+def test_download_allowance_is_one_per_share_however_the_reference_is_spelt(carer):
+    """/police/form/K7QM-42PX/pdf, /police/form/k7qm42px/pdf ... all open the same share, so they share one
+    allowance: typing the reference another way must not buy more downloads."""
+    _link, reference, code = shared(carer)
+    carer.app.config["RATELIMIT_SHARE_DOWNLOAD_PER_LINK"] = "3/minute"
+    police = carer.app.test_client()
+    assert enter(police, reference, code).status_code == 303
+    spellings = [reference, reference.lower(), reference.replace("-", ""), reference.replace("-", "").lower()]
+    statuses = [police.get(f"/police/form/{spelt}/pdf").status_code for spelt in spellings]
+    print(f"\nDownloads by four spellings of one reference, 3 allowed: {statuses}")
+    assert statuses == [200, 200, 200, 429]
+    # Another share keeps its own allowance.
+    _link2, other_reference, other_code = shared(carer)
+    assert enter(police, other_reference, other_code).status_code == 303
+    assert police.get(f"/police/form/{other_reference.lower()}/pdf").status_code == 200

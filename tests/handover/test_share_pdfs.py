@@ -4,6 +4,7 @@ it again; it goes when the share ends, locks or the person is erased. A publishe
 until its photos, report or date printed change."""
 
 import io
+from datetime import datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -11,8 +12,10 @@ from pypdf import PdfReader
 from herbert.documents import kept, renderer
 from herbert.extensions import db
 from herbert.models import Person, Revision, Share
+from herbert.photos import cleaning
 from herbert.records import erasure, store
 from tests.support.journey import create_share, page, police_open, report_missing
+from tests.support.photos import jpeg
 
 
 @pytest.fixture
@@ -127,3 +130,51 @@ def test_version_pdf_is_kept_until_its_photos_change(carer, renders):
         store.delete_photo(person, photo_id)
     assert carer.client.get(path).status_code == 200 and len(renders) == 2  # a photo went: made again
     assert carer.client.get(path).status_code == 200 and len(renders) == 2
+
+
+def test_a_kept_version_pdf_goes_as_soon_as_a_photo_or_the_report_changes(carer, renders):
+    """Not at the next download: a deleted photo or a closed missing-now report must not live on inside the
+    sealed copy. Every change that alters what the version's PDF shows drops it at once."""
+    path = f"/people/{carer.person_id}/pdf/version/1"
+    body = carer.client.get(path).data
+    assert len(renders) == 1
+
+    def kept_copy() -> bytes | None:
+        with carer.app.app_context():
+            return db.session.execute(db.select(Revision.pdf_sealed).filter_by(person_id=carer.person_id)).scalar_one()
+
+    def photo_ids() -> list[str]:
+        with carer.app.app_context():
+            return [photo["id"] for photo in store.list_photos(carer.person())]
+
+    def in_store(change):
+        def run():
+            with carer.app.app_context():
+                change(carer.person())
+
+        return run
+
+    seen_at = datetime.now() - timedelta(hours=1)
+    changes = {
+        "a caption changed": in_store(lambda p: store.update_photo_details(p, photo_ids()[0], {"caption": "New"})),
+        "another main photo": in_store(lambda p: store.set_primary_photo(p, photo_ids()[-1])),
+        "a photo added": in_store(lambda p: store.add_photo(p, cleaning.clean_photo(jpeg(120, 90)).jpeg, {})),
+        "a photo deleted": in_store(lambda p: store.delete_photo(p, photo_ids()[-1])),
+        "reported missing": lambda: report_missing(carer, seen_at=seen_at),
+        "details added": lambda: carer.post(f"/people/{carer.person_id}/missing/clothing", {"clothing_today": "Hat"}),
+        "found (report closed)": lambda: carer.post(
+            f"/people/{carer.person_id}/found",
+            {"found_date": [str(seen_at.day), str(seen_at.month), str(seen_at.year)], "found_time": "23:59"},
+        ),
+    }
+    dropped = {}
+    for what, change in changes.items():
+        with carer.app.app_context():
+            kept.keep_version_pdf(carer.person(), 1, "made from what was there before", body)
+        assert kept_copy() is not None
+        response = change()
+        assert response is None or response.status_code == 302, what
+        dropped[what] = kept_copy() is None
+    print(f"\nKept version PDF dropped at once: {dropped}")
+    assert all(dropped.values()), dropped
+    assert len(renders) == 1  # nothing downloaded meanwhile

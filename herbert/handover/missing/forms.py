@@ -1,12 +1,13 @@
-"""The missing-now pages' forms: when and where last seen, what they are wearing, and more details."""
+"""The missing-now pages' forms: when and where last seen, what they are wearing, more details, and found (which
+closes the report). An imported report is checked with these same forms (herbert.handover.missing.report_check)."""
 
 import math
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovTextInput
-from wtforms import HiddenField, SelectMultipleField, StringField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovSubmitInput, GovTextInput
+from wtforms import HiddenField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from herbert.dates import uk_now
@@ -124,3 +125,15 @@ class MoreDetailsForm(FlaskForm):
     officer_name = text_field("Police officer's name", "", 120)
 
 
+
+
+class FoundForm(FlaskForm):
+    found_date = date_field("Date found", "Enter the date they were found")
+    found_time = StringField(
+        "Time found",
+        widget=GovTextInput(),
+        description="For example, 18:45",
+        validators=[InputRequired(message="Enter the time they were found"), TimeOfDay("the time they were found")],
+    )
+    found_where = long_text_field("Where they were found", "An address or a description of the place")
+    submit = SubmitField("They've been found", widget=GovSubmitInput())

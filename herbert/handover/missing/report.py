@@ -106,11 +106,17 @@ def load_report(person: Person, report: MissingReport | None) -> dict[str, Any]:
 
 
 def _clean(answers: dict[str, Any]) -> dict[str, Any]:
-    return {key: answers[key] for key in REPORT_KEYS if key in answers}
+    """The report's own keys; never the time it was made, which only save_report sets."""
+    return {key: answers[key] for key in REPORT_KEYS if key in answers and key != "reported_at"}
 
 
-def save_report(person: Person, user_id: int | None, answers: dict[str, Any]) -> tuple[MissingReport, bool]:
-    """Merge one page's answers into the open report (opening one if needed). Returns (report, newly opened)."""
+def save_report(
+    person: Person, user_id: int | None, answers: dict[str, Any], *, reported_at: str | None = None
+) -> tuple[MissingReport, bool]:
+    """Merge one page's answers into the open report (opening one if needed). Returns (report, newly opened).
+
+    The time the report was made is recorded when it opens: now, or, for an imported report, the time it was
+    made in the first place (already checked by report_check), so police read when the family first reported."""
     report = open_report(person)
     opened = report is None
     if report is None:
@@ -122,10 +128,11 @@ def save_report(person: Person, user_id: int | None, answers: dict[str, Any]) ->
         current = load_report(person, report)
     current.update(_clean(answers))
     if opened:
-        current["reported_at"] = uk_now().isoformat(timespec="minutes")  # recorded once, by the service
+        current["reported_at"] = reported_at or uk_now().isoformat(timespec="minutes")  # recorded once
     report.report_sealed = store.seal_for(person, TABLE, report.id, PART, current)
     person.status = "missing"
     person.updated_at = utcnow()
+    store.forget_kept_version_pdfs(person)  # they show the open report: made again with the new details
     db.session.commit()
     return report, opened
 
@@ -138,6 +145,7 @@ def close_report(person: Person, report: MissingReport, found: dict[str, Any]) -
     report.found_at = utcnow()
     person.status = status_when_not_missing(person)
     person.updated_at = utcnow()
+    store.forget_kept_version_pdfs(person)  # a closed report must not live on inside a kept version PDF
     db.session.commit()
     return current
 

@@ -17,6 +17,7 @@ from typing import Any
 from herbert.dates import age_on, display_time, human_date
 from herbert.handover.missing import report as missing
 from herbert.questions import registry
+from herbert.wording import as_phrase, person_with_relationship
 
 ABOUT = "about-the-person"
 BODY = "physical-description"
@@ -42,7 +43,7 @@ class Medicine:
 @dataclass
 class Phone:
     text: str  # as the carer typed it
-    tel: str  # "tel:+447700900123"
+    tel: str  # "tel:+447700900123"; "" when it cannot be dialled as typed (the text is shown without a link)
 
 
 @dataclass
@@ -51,6 +52,11 @@ class Contact:
     relationship: str
     phones: list[Phone]
     emergency: bool
+
+    @property
+    def label(self) -> str:
+        """ "Susan Ellis – daughter (lives with her)", as the PDF prints it: never nested brackets."""
+        return person_with_relationship(self.name, self.relationship)
 
 
 @dataclass
@@ -126,11 +132,28 @@ def _join(*parts: str, sep: str = ", ") -> str:
     return sep.join(part for part in parts if part)
 
 
+# An extension at the end ("ext. 12", "extension 12", "x12", "#12") is for whoever answers, not for the dialler.
+EXTENSION = re.compile(r"\s*(?:\bext(?:ension)?\.?|\bx|#)\s*\d+\s*$", re.IGNORECASE)
+MAX_DIGITS = 15  # the longest international number (ITU-T E.164); more means two numbers in one box
+
+
 def tel_href(number: str) -> str:
-    """ "tel:+447700900123" from "07700 900123" or "+44 7700 900 123" (digits and a leading + only)."""
-    digits = re.sub(r"[^\d+]", "", number)
-    digits = digits[0] + digits[1:].replace("+", "") if digits else ""
-    return f"tel:{digits}" if digits else ""
+    """ "tel:+447700900123" from "07700 900123", "+44 7700 900 123" or "+44 (0)7700-900-123"; "" when what was
+    typed cannot be dialled as one number (no digits, an extension alone, two numbers in one box).
+
+    After a country code the national trunk prefix is not dialled: "(0)" goes, and so does a bare 0 after
+    +44 (no UK number starts with 0 after the country code). An extension is left out of the number dialled
+    (phones treat ";ext=" and pauses differently); the officer still reads it in the link's text."""
+    main = EXTENSION.sub("", number).strip()
+    international = main.startswith("+")
+    if international:
+        main = main.replace("(0)", "")
+    digits = re.sub(r"\D", "", main)
+    if international and digits.startswith("440"):
+        digits = "44" + digits[3:]
+    if not 3 <= len(digits) <= MAX_DIGITS:
+        return ""
+    return f"tel:{'+' if international else ''}{digits}"
 
 
 # --- the sheet ------------------------------------------------------------------------------------
@@ -210,7 +233,7 @@ def _description(document: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Appearance", _shown(about, ABOUT, "ethnic_appearance")),
         ("Height", _shown(body, BODY, "height")),
         ("Build", _shown(body, BODY, "build")),
-        ("Hair", _join(_shown(body, BODY, "hair_colour"), _shown(body, BODY, "hair_style"))),
+        ("Hair", as_phrase(_shown(body, BODY, "hair_colour"), _shown(body, BODY, "hair_style"))),
         ("Glasses", _shown(body, BODY, "glasses_description")),
         ("First language", _shown(about, ABOUT, "first_language")),
     ]
@@ -263,7 +286,7 @@ def _contacts(answers: Mapping[str, Any]) -> list[Contact]:
         phones = [
             Phone(text, tel_href(text))
             for text in (_shown(row, CONTACTS, "contacts.phone"), _shown(row, CONTACTS, "contacts.other_phone"))
-            if text and tel_href(text)
+            if text
         ]
         emergency = row.get("role") == "next_of_kin" or row.get("emergency_contact") == "yes"
         contacts.append(

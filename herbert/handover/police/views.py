@@ -3,11 +3,11 @@
 Two ways in, one check of the code: the fixed address /police, where a call handler types the short reference
 and the code read out over the phone, and the link (QR code, text message), whose token is the capability, +
 the code. Either way the code is checked by shares.check_code, so wrong codes count towards the same lock. At
-/police an unknown reference and a wrong code give the same answer, and the entry is rate-limited per client
-and across the service, so references cannot be enumerated. After the code, every page of the share lives
-under /police/form/<reference>, reachable only with the session marker: a short-lived entry (share id and
-until when), never anything about the person. Every police page is sent with Referrer-Policy no-referrer,
-X-Robots-Tag noindex and Cache-Control no-store.
+/police an unknown reference and a wrong code give the same answer, and the entry is rate-limited per client;
+when many clients guess at once, only the ones that keep failing are turned away (police/pressure.py). After
+the code, every page of the share lives under /police/form/<reference>, reachable only with the session marker:
+a short-lived entry (share id and until when), never anything about the person. Every police page is sent with
+Referrer-Policy no-referrer, X-Robots-Tag noindex and Cache-Control no-store.
 """
 
 import base64
@@ -24,7 +24,7 @@ from herbert.clock import utcnow
 from herbert.dates import uk_now
 from herbert.handover.fields import ButtonForm
 from herbert.handover.missing import report as missing
-from herbert.handover.police import form_rows, grab_sheet
+from herbert.handover.police import form_rows, grab_sheet, pressure
 from herbert.handover.police.forms import AccessCodeForm, PoliceEntryForm
 from herbert.handover.shares import lifecycle as shares
 from herbert.handover.shares import messages as share_messages
@@ -143,6 +143,12 @@ def enter():
         if len(form.reference.data) == shares.REFERENCE_LENGTH:
             form.reference.data = shares.format_code(form.reference.data)
     if form.validate_on_submit():
+        if pressure.refused():  # before any look-up: a refusal says nothing about the reference
+            wait = pressure.seconds_until_allowed()
+            page = render_template(
+                "police/too_many.html", title="Too many wrong references from this device", minutes=-(-wait // 60)
+            )
+            return page, 429, {"Retry-After": str(wait)}
         share = shares.find_by_reference(form.reference.data)
         if share is None:
             shares.hash_code("0" * 64, shares.normalise_code(form.code.data))  # about the same work as a real check
@@ -156,6 +162,7 @@ def enter():
             elif shares.code_matches(share, form.code.data):
                 # Only someone holding the right code learns that the share ended or locked.
                 return _locked_page() if state is ShareState.LOCKED else _ended_page(state)
+        pressure.count_failure()
         form.reference.errors = [NOT_RIGHT]
     return render_template(
         "police/enter.html", title="Open a Herbert Protocol form", form=form, police_address=police_address()
@@ -222,6 +229,7 @@ def view(reference: str):
         sections=form_rows.document_rows(snap.get("document", {})),
         report_rows=missing.report_rows(snap.get("missing_report") or {}, _captions(snap)),
         photos=snap.get("photos", []),
+        pdf_updating=share_pdfs.pdf_is_updating(share),
         close_form=ButtonForm(),
     )
 
@@ -259,7 +267,7 @@ def pdf(reference: str):
     share, _stop = _share_with_access(reference)  # the kept PDF needs no snapshot opened
     if share is None:
         abort(404)
-    document = share_pdfs.share_pdf(share)  # kept when the share was made: no render while police wait
+    document = share_pdfs.share_pdf(share)  # the kept copy whenever there is one: no render while police wait
     if document is None:
         abort(503)
     record_event(Action.SHARE_PDF, person_id=share.person_id, detail=f"share {share.id}")

@@ -194,7 +194,7 @@ def refresh_missing_report(person: Person, report: dict[str, Any]) -> int:
         snapshot = store.open_for(person, TABLE, share.id, SNAPSHOT_PART, share.snapshot_sealed)
         snapshot["missing_report"] = report
         share.snapshot_sealed = store.seal_for(person, TABLE, share.id, SNAPSHOT_PART, snapshot)
-        share.pdf_sealed = None  # the kept PDF showed the old report (herbert.handover.share_pdfs renders it again)
+        # The kept PDF stays until its replacement is rendered (shares.pdfs): police downloads never wait for it.
         count += 1
     if count:
         db.session.commit()

@@ -9,16 +9,16 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from herbert.access import Permission, current_person, person_required
 from herbert.audit import Action, record_event
 from herbert.auth.guard import safe_next
-from herbert.auth.limits import account_password_limits
+from herbert.auth.limits import account_password_limits, mark_not_an_attempt
 from herbert.handover import stepup
 from herbert.handover.fields import ButtonForm
 from herbert.handover.missing import report as missing
 from herbert.handover.missing.views import working_document
 from herbert.handover.panel import handover_panel
+from herbert.handover.shares import allowance, snapshot
 from herbert.handover.shares import lifecycle as shares
 from herbert.handover.shares import messages as share_messages
 from herbert.handover.shares import pdfs as share_pdfs
-from herbert.handover.shares import snapshot
 from herbert.handover.shares.forms import ShareForm
 from herbert.links import police_address, public_url_for
 from herbert.models import Person
@@ -71,6 +71,7 @@ def _render_handover(person: Person, form: ShareForm, status: int = 200):
             step_up=stepup.needs_step_up(),
             needs_code=stepup.needs_code(),
             live_shares=[s for s in panel["shares"] if s["state"] == "active"],
+            live_limit=allowance.live_limit(),
             search_aid_document=working_document(person),
         ),
         status,
@@ -94,9 +95,15 @@ def create(person_id: str):
             "end it and make a new one if you need to."
         )
         return redirect(url_for("shares.index", person_id=person.id))
+    if refusal := _creation_refused(person):  # before the password: a refusal checks no secret
+        mark_not_an_attempt()
+        form = _share_form(person, form)
+        form.submit.errors = [refusal]
+        return _render_handover(person, form)
     if not form.validate_on_submit() or not stepup.confirm(form):
         return _render_handover(person, _share_form(person, form))
     g.secret_accepted = True  # the password was right: this must not use up the per-account allowance
+    allowance.count_creation(g.user.id)
     hours = int(form.hours.data or shares.DEFAULT_HOURS)
     source = form.source.data or snapshot.default_source(person)
     issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
@@ -119,6 +126,15 @@ def create(person_id: str):
         qr_svg=qr.svg_data_uri(scale=5, border=2, dark="#0b0c0c", light="#ffffff"),
         hours=hours,
     )
+
+
+def _creation_refused(person: Person) -> str | None:
+    """Why no new share may be made now (the live cap for this person, or this account's allowance), or None."""
+    if allowance.live_count(person) >= allowance.live_limit():
+        return allowance.live_full_message()
+    if wait := allowance.seconds_until_creation_allowed(g.user.id):
+        return allowance.CREATED_TOO_MANY.format(wait=allowance.wait_words(wait))
+    return None
 
 
 @bp.route("/people/<person_id>/shares")

@@ -13,6 +13,7 @@ from herbert.audit import Action, record_event
 from herbert.extensions import db
 from herbert.handover import form_facts
 from herbert.handover.missing import report as missing
+from herbert.handover.missing.report_check import ReportRefused, check_report
 from herbert.handover.transfer.unpack import PackageRejected, ValidatedPackage, read_package
 from herbert.models import Person
 from herbert.questions.answer_check import AnswerRefused, check_document
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 STORE_FAILED = "The package could not be saved. Nothing was imported: try again."
 ANSWER_REFUSED = "The record in the package has an answer the form would not accept ({where}): {message}."
 MINIMISATION_REFUSED = "A {where} in the package holds something we never store: {message}"
+REPORT_REFUSED = "The missing-now report in the package has an answer its pages would not accept ({where}): {message}."
 
 
 def import_package(raw: bytes, user_id: int) -> str:
@@ -67,7 +69,7 @@ def _store(person_id: str, user_id: int, package: ValidatedPackage) -> None:
     form_facts.after_import(person, content.document)
     if content.missing_report is not None:
         report = content.missing_report
-        missing.save_report(person, user_id, report)
+        missing.save_report(person, user_id, report, reported_at=report.get("reported_at"))  # kept, not the import time
         if report.get("found_at"):
             opened = missing.open_report(person)
             assert opened is not None
@@ -77,9 +79,9 @@ def _store(person_id: str, user_id: int, package: ValidatedPackage) -> None:
 
 
 def check_answers(package: ValidatedPackage) -> None:
-    """Every answer goes through the pages' own validators (the draft and every version); what is stored
-    is what the pages would have stored. Free text elsewhere (the missing-now report, photo captions) gets
-    the data-minimisation check. Raises PackageRejected naming where, never quoting the value."""
+    """Every answer goes through the pages' own validators (the draft, every version and the missing-now report);
+    what is stored is what the pages would have stored. Free text elsewhere (the missing-now report, photo
+    captions) gets the data-minimisation check. Raises PackageRejected naming where, never quoting the value."""
     content = package.content
     max_rows = caps.cap("MAX_LIST_ROWS")
     try:
@@ -88,6 +90,11 @@ def check_answers(package: ValidatedPackage) -> None:
             version["document"] = check_document(version["document"], max_rows)
     except AnswerRefused as refused:
         raise PackageRejected(ANSWER_REFUSED.format(where=refused.where, message=refused.message)) from None
+    if content.missing_report is not None:
+        try:
+            content.missing_report = check_report(content.missing_report)
+        except ReportRefused as refused:
+            raise PackageRejected(REPORT_REFUSED.format(where=refused.where, message=refused.message)) from None
     for where, text in _free_text(content):
         if problem := minimisation_problem(text):
             raise PackageRejected(MINIMISATION_REFUSED.format(where=where, message=problem.rstrip(".")))
