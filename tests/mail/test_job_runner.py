@@ -86,22 +86,34 @@ def test_a_real_job_runner_sends_what_the_web_app_queued(app: Flask, backend: st
         redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def test_expired_share_snapshots_are_dropped_within_a_minute(app: Flask):
+def test_expired_shares_lose_their_snapshot_and_their_police_pdf_within_a_minute(app: Flask):
+    """Both sealed copies of the record go: the snapshot and the police PDF rendered from it (a real PDF, kept
+    as the share's background job keeps it), including a share whose snapshot an older job already emptied."""
+    from herbert.handover.shares import lifecycle as shares
+    from herbert.handover.shares import pdfs as share_pdfs
+
     with app.app_context():
         user = User(email="carer@example.com", password_hash="x")
         db.session.add(user)
         db.session.commit()
         person = db.session.get(Person, store.create_person(user.id))
-        from herbert.handover.shares import lifecycle as shares
-
-        live = shares.create_share(person, user.id, {"document": {}}, 24).share
-        ending = shares.create_share(person, user.id, {"document": {}}, 24).share
-        ending.expires_at = clock.utcnow() - timedelta(seconds=30)
+        live, ending, emptied_before = (
+            shares.create_share(person, user.id, {"document": {}}, 24).share for _ in range(3)
+        )
+        for share in (live, ending, emptied_before):
+            assert share_pdfs.keep_share_pdf(share.id)  # rendered and sealed, as when a share is made
+        assert share_pdfs.share_pdf(ending).startswith(b"%PDF")  # a real PDF of the record is kept
+        ending.expires_at = emptied_before.expires_at = clock.utcnow() - timedelta(seconds=30)
+        emptied_before.snapshot_sealed = b""  # what the job used to leave behind: the PDF without its snapshot
         db.session.commit()
-        assert housekeeping.drop_expired_snapshots() == 1
+        ids = live.id, ending.id, emptied_before.id
+        assert housekeeping.drop_expired_snapshots() == 2
         db.session.expire_all()
-        assert db.session.get(Share, ending.id).snapshot_sealed == b""
-        assert db.session.get(Share, live.id).snapshot_sealed != b""
+        live, ending, emptied_before = (db.session.get(Share, share_id) for share_id in ids)
+        assert ending.snapshot_sealed == b"" and ending.pdf_sealed is None
+        assert emptied_before.snapshot_sealed == b"" and emptied_before.pdf_sealed is None
+        assert live.snapshot_sealed != b"" and share_pdfs.share_pdf(live).startswith(b"%PDF")
+        assert housekeeping.drop_expired_snapshots() == 0  # nothing left to drop
 
 
 def test_ended_sessions_are_purged(app: Flask, client):

@@ -4,8 +4,9 @@ A share's snapshot does not change (only its missing-now report, when the carer 
 rendered in the background as soon as the share is made, and again when the report changes, and kept in
 `shares.pdf_sealed`. The police download and the export package then only unseal it. If it is not there
 yet (the process restarted mid-render, or rendering failed), the download renders it once and keeps it.
-The kept copy goes whenever the sealed snapshot goes (share ended, locked, expired: see shares.py) and with
-the person (erasure destroys the key, then deletes the rows).
+The kept copy goes whenever the sealed snapshot goes (share ended or locked: see lifecycle.py; expired: the
+job runner's herbert.jobs.housekeeping.drop_expired_snapshots, within a minute) and with the person (erasure
+destroys the key, then deletes the rows).
 """
 
 from herbert.documents.kept import soon
