@@ -1,7 +1,7 @@
 """Reminders, security notices and what every email carries, read back from a real SMTP server (aiosmtpd)."""
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -10,8 +10,7 @@ from photo_samples import jpeg
 from herbert import clock, create_app
 from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
-from herbert.jobs.runner import enqueue
-from herbert.mail.delivery import deliver, queue_email
+from herbert.mail.delivery import queue_email
 from herbert.mail.models import OutboxMessage, SentReminder
 from herbert.mail.reminders import review_stage
 from herbert.models import Membership, Person, User
@@ -312,23 +311,77 @@ def test_no_personal_data_about_the_person_in_any_email(mail_app: Flask, client,
 # --- failures, the log, production --------------------------------------------------------------
 
 
-def test_a_failed_send_is_logged_by_id_only_and_retried(app: Flask, smtp: Mailbox, caplog):
+def run_due_retries(app: Flask, seconds_from_now: float) -> int:
+    """What huey's consumer does when its clock reaches now + seconds: the scheduler takes the retries due by then
+    from huey's schedule, and a worker executes each at that time. Returns how many ran."""
+    huey = app.extensions["herbert.jobs"].huey
+    when = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=seconds_from_now)
+    due = huey.read_schedule(when)
+    with app.app_context():
+        for task in due:
+            huey.execute(task, timestamp=when)
+    return len(due)
+
+
+def outbox_row(app: Flask, message_id: str) -> OutboxMessage:
+    with app.app_context():
+        row = db.session.get(OutboxMessage, message_id)
+        db.session.expunge(row)
+        return row
+
+
+def test_a_failed_send_is_retried_by_huey_with_backoff_and_logged_by_id_only(app: Flask, smtp: Mailbox, caplog):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)  # nothing listens there
     user_id = add_carer(app, "carer@example.com")
     with app.app_context(), caplog.at_level(logging.WARNING, logger="herbert.mail"):
-        user = db.session.get(User, user_id)
-        message_id = queue_email(user, "password-changed", when="today")
-        row = db.session.get(OutboxMessage, message_id)
-        assert row.sent_at is None and row.attempts == 1 and row.last_error == "ConnectionRefusedError"
-    logged = caplog.text
-    assert message_id in logged and "carer@example.com" not in logged
-    # The retry huey schedules (30 s later, then doubling) goes through once the server is back.
-    app.config.update(MAIL_PORT=smtp.port)
+        message_id = queue_email(db.session.get(User, user_id), "password-changed", when="today")
+    row = outbox_row(app, message_id)
+    assert row.sent_at is None and row.claimed_at is None and row.attempts == 1
+    assert row.last_error == "ConnectionRefusedError"
+    # huey's own retry: 30 s later, then 60 s (backoff 2), each one a real attempt at the unreachable server.
+    assert run_due_retries(app, 25) == 0
+    with caplog.at_level(logging.WARNING, logger="herbert.mail"):
+        assert run_due_retries(app, 35) == 1
+    assert outbox_row(app, message_id).attempts == 2
+    assert run_due_retries(app, 55) == 0  # the delay doubled
+    app.config.update(MAIL_PORT=smtp.port)  # the mail server is back
     app.extensions.pop("herbert.mail.sender")
-    with app.app_context():
-        enqueue(deliver, message_id)
+    assert run_due_retries(app, 65) == 1
     (message,) = smtp.wait_for(1)
     assert message["Subject"] == "Your password was changed"
+    row = outbox_row(app, message_id)
+    assert row.sent_at is not None and row.attempts == 3 and row.to_address == ""
+    assert run_due_retries(app, 3600) == 0  # nothing left scheduled
+    logged = caplog.text
+    assert f"email {message_id} not sent (attempt 1, ConnectionRefusedError)" in logged
+    assert f"email {message_id} not sent (attempt 2, ConnectionRefusedError)" in logged
+    assert "carer@example.com" not in logged and "Connection refused" not in logged
+
+
+def test_a_message_that_fails_before_the_send_gives_its_claim_back_for_the_retry(
+    mail_app: Flask, smtp: Mailbox, caplog
+):
+    """A failure while preparing the message (here: rendering it, for want of a value) must not leave the row
+    claimed: huey's retry would find a fresh claim and return as if it were sent, and it never would be."""
+    user_id = add_carer(mail_app, "carer@example.com")
+    with mail_app.app_context(), caplog.at_level(logging.WARNING):
+        message_id = queue_email(db.session.get(User, user_id), "password-changed")  # no "when": rendering raises
+    row = outbox_row(mail_app, message_id)
+    assert row.claimed_at is None and row.sent_at is None and row.attempts == 1 and row.last_error == "KeyError"
+    with caplog.at_level(logging.WARNING):
+        assert run_due_retries(mail_app, 35) == 1
+    assert outbox_row(mail_app, message_id).attempts == 2  # the retry really tried again
+    assert f"email {message_id} not sent (attempt 2, KeyError)" in caplog.text
+    assert "'when'" not in caplog.text  # the exception's text stays out of the log, huey's included
+    with mail_app.app_context():  # the cause goes away (the value the text needs is there now)
+        db.session.execute(
+            db.update(OutboxMessage).where(OutboxMessage.id == message_id).values(params='{"when": "today"}')
+        )
+        db.session.commit()
+    assert run_due_retries(mail_app, 65) == 1
+    (message,) = smtp.wait_for(1)
+    assert message["Subject"] == "Your password was changed"
+    assert outbox_row(mail_app, message_id).sent_at is not None
 
 
 def test_with_no_mail_server_messages_go_to_the_log(app: Flask, caplog):
