@@ -24,7 +24,7 @@ from herbert.links import public_url_for
 from herbert.mail import messages
 from herbert.mail.models import AccountToken, OutboxMessage
 from herbert.mail.senders import OutgoingEmail, Sender, make_sender
-from herbert.models import User
+from herbert.models import Membership, Person, User
 
 log = logging.getLogger("herbert.mail")
 
@@ -134,6 +134,9 @@ def _prepare(row: OutboxMessage) -> OutgoingEmail | None:
     """The message ready to send (its token minted and both parts rendered), or None once it has been dropped."""
     params = json.loads(row.params)
     kind = messages.KINDS[row.kind]
+    if kind.category != messages.SECURITY and (gone := _reminder_gone(row.user_id, params.get("person_id"))):
+        _finish(row, gone)
+        return None
     if "token" in kind.link_values:
         token = _mint_token(params)
         if token is None:
@@ -147,6 +150,19 @@ def _prepare(row: OutboxMessage) -> OutgoingEmail | None:
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
     return OutgoingEmail(row.id, row.kind, row.to_address, rendered.subject, rendered.text, rendered.html, headers)
+
+
+def _reminder_gone(user_id: int, person_id: str | None) -> str:
+    """Why a reminder queued earlier must not go now ("" when it still should): its person was erased since (or
+    is being erased), or its carer no longer cares for them. Checked at send time, so a reminder waiting in the
+    queue or on retries when the person was erased is never sent."""
+    if person_id is None:
+        return ""
+    person = db.session.get(Person, person_id)
+    if person is None or person.status == "erased" or person.wrapped_key is None:
+        return "person erased"
+    carer = db.session.execute(db.select(Membership.id).filter_by(user_id=user_id, person_id=person_id)).first()
+    return "" if carer is not None else "no longer their carer"
 
 
 def _release(message_id: str, error: Exception) -> None:

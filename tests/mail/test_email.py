@@ -141,6 +141,38 @@ def test_unverified_carers_get_no_reminders_and_erased_people_none(mail_app: Fla
     assert run_reminders(mail_app, TODAY)["review"] == 0
 
 
+def test_a_reminder_queued_before_an_erasure_is_never_sent(app: Flask, smtp: Mailbox, caplog):
+    """Reminders are queued while the mail server is down (waiting on huey's retries); meanwhile one person is
+    erased and a co-carer of the other stops caring for them. When the server is back, only the reminder that
+    still applies goes."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)  # nothing listens there
+    user_id = add_carer(app, "carer@example.com")
+    sister = add_carer(app, "sister@example.com")
+    erased = add_person(app, user_id, review_on=TODAY)
+    kept = add_person(app, user_id, review_on=TODAY)
+    share_with(app, kept, sister)
+    assert run_reminders(app, TODAY)["review"] == 3
+    with app.app_context():
+        unsent = db.select(db.func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None))
+        assert db.session.execute(unsent).scalar() == 3  # all waiting on retries
+        erasure.erase_person(db.session.get(Person, erased))
+        db.session.execute(db.delete(Membership).filter_by(user_id=sister, person_id=kept))
+        db.session.commit()
+    app.config.update(MAIL_PORT=smtp.port)
+    app.extensions.pop("herbert.mail.sender")
+    with caplog.at_level(logging.INFO, logger="herbert.mail"):
+        assert run_due_retries(app, 35) == 3
+    (message,) = smtp.wait_for(1)
+    assert message["To"] == "carer@example.com" and link_to(message, "/people/") == f"/people/{kept}"
+    assert run_due_retries(app, 3600) == 0  # the dropped ones are done with, not retried
+    with app.app_context():
+        rows = db.session.execute(db.select(OutboxMessage)).scalars().all()
+        assert all(row.sent_at is not None and row.to_address == "" for row in rows)
+        assert sorted(row.last_error for row in rows) == ["", "no longer their carer", "person erased"]
+    assert "dropped: person erased" in caplog.text
+    assert len(smtp.wait_for(2, timeout=1)) == 1
+
+
 def test_every_verified_carer_of_the_person_is_reminded(mail_app: Flask, smtp: Mailbox):
     first = add_carer(mail_app, "carer@example.com")
     second = add_carer(mail_app, "sister@example.com")
