@@ -173,6 +173,40 @@ def test_a_reminder_queued_before_an_erasure_is_never_sent(app: Flask, smtp: Mai
     assert len(smtp.wait_for(2, timeout=1)) == 1
 
 
+@pytest.mark.parametrize(
+    ("review_answers", "due"),
+    [
+        ({"date_completed": "2026-06-20", "next_review_date": "2026-12-11"}, date(2026, 12, 11)),  # its own date
+        ({"date_completed": "2026-06-20"}, date(2026, 12, 20)),  # six months after it was completed
+        ({}, date(2027, 6, 1)),  # six months from the day it was imported
+        ({"date_completed": "2025-01-02", "next_review_date": "2025-07-02"}, TODAY),  # long overdue: due now
+    ],
+)
+def test_an_imported_form_gets_its_review_reminder(mail_app: Flask, smtp: Mailbox, review_answers: dict, due: date):
+    from herbert.handover.transfer import export
+    from herbert.handover.transfer.importer import import_package
+
+    exporter = add_carer(mail_app, "old-service@example.com", verified=False)
+    importer = add_carer(mail_app, "carer@example.com")
+    with mail_app.app_context():
+        person = db.session.get(Person, store.create_person(exporter))
+        store.save_section(person, "about-the-person", {"full_name": CANARIES[0]})
+        store.save_section(person, "consent-and-review", review_answers)
+        store.publish(person, exporter, store.load_draft(person), None)
+        package = export.build_package(export.content_for_person(person), None)
+        clock.freeze(datetime.combine(TODAY, datetime.min.time()) + timedelta(hours=10))
+        try:
+            imported = import_package(package, importer)
+        finally:
+            clock.freeze(None)
+        assert db.session.get(Person, imported).next_review_on == datetime.combine(due, datetime.min.time())
+    assert run_reminders(mail_app, due)["review"] == 1
+    (message,) = smtp.wait_for(1)
+    assert message["To"] == "carer@example.com"
+    assert "is due for review today" in parts(message)[0]
+    assert link_to(message, "/people/") == f"/people/{imported}"
+
+
 def test_every_verified_carer_of_the_person_is_reminded(mail_app: Flask, smtp: Mailbox):
     first = add_carer(mail_app, "carer@example.com")
     second = add_carer(mail_app, "sister@example.com")
