@@ -2,6 +2,7 @@
 housekeeping jobs (expired share snapshots, ended sessions) run in immediate mode."""
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def start_runner(app: Flask, smtp: Mailbox, jobs_url: str) -> subprocess.Popen:
         "HERBERT_MAIL_SERVER": "127.0.0.1",
         "HERBERT_MAIL_PORT": str(smtp.port),
         "HERBERT_MAIL_DEFAULT_SENDER": "noreply@example.org",
+        "HERBERT_JOBS_NAME": app.config["JOBS_NAME"],
     }
     if jobs_url:
         env["HERBERT_JOBS_URL"] = jobs_url
@@ -56,9 +58,10 @@ def test_a_real_job_runner_sends_what_the_web_app_queued(app: Flask, backend: st
     if storage == "redis":
         if not REDIS_URL:
             pytest.skip("needs HERBERT_TEST_REDIS_URL")
-        redis.Redis.from_url(REDIS_URL).flushdb()
         jobs_url = REDIS_URL
-    app.config.update(JOBS_URL=jobs_url, JOBS_IMMEDIATE=False)
+    # A queue name of this test's own: the Redis test database is shared (rate-limit counters of tests running
+    # beside this one live there), so only this queue's keys are ever looked at or deleted.
+    app.config.update(JOBS_URL=jobs_url, JOBS_IMMEDIATE=False, JOBS_NAME=f"herbert_test_{secrets.token_hex(6)}")
     app.extensions["herbert.jobs"] = JobRunner(app)
     client = app.test_client()
     response = post(client, "/sign-up", {"email": "carer@example.com", "password": "correct horse battery staple 42"})
@@ -80,10 +83,53 @@ def test_a_real_job_runner_sends_what_the_web_app_queued(app: Flask, backend: st
     finally:
         runner.send_signal(signal.SIGINT)  # what Ctrl-C does: finish, then stop
         _out, err = runner.communicate(timeout=30)
+        if storage == "redis":
+            delete_queue_keys(REDIS_URL, app.config["JOBS_NAME"])
     assert runner.returncode == 0, err[-2000:]
     assert "carer@example.com" not in err  # the runner's log names messages by id only
-    if storage == "redis":
-        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def queue_keys(url: str, name: str) -> list[bytes]:
+    """The Redis keys of one huey queue (huey.redis.NAME, huey.schedule.NAME, ...), and no others."""
+    client = redis.Redis.from_url(url)
+    keys = client.scan_iter(match=f"huey.*.{name}*")
+    return [key for key in keys if key.split(b".", 2)[2].split(b".")[0] == name.encode()]
+
+
+def delete_queue_keys(url: str, name: str) -> None:
+    keys = queue_keys(url, name)
+    if keys:
+        redis.Redis.from_url(url).delete(*keys)
+
+
+def test_the_queue_on_redis_uses_its_own_keys_and_leaves_others_alone(app: Flask):
+    """Two services (or this test suite and another) can share one Redis database: each queue's keys carry its
+    name, and cleaning one up leaves every other key (another queue, rate-limit counters) where it was."""
+    if not REDIS_URL:
+        pytest.skip("needs HERBERT_TEST_REDIS_URL")
+    client = redis.Redis.from_url(REDIS_URL)
+    ours, theirs = (f"herbert_test_{secrets.token_hex(6)}" for _ in range(2))
+    counter = f"LIMITER/test-{secrets.token_hex(6)}"  # as another test's rate-limit count would look
+    client.set(counter, 3, ex=60)
+    try:
+        for name in (ours, theirs):
+            app.config.update(JOBS_URL=REDIS_URL, JOBS_IMMEDIATE=False, JOBS_NAME=name)
+            runner = JobRunner(app)
+            runner.huey.enqueue(runner.tasks["herbert.jobs.housekeeping.purge_sessions"].s())
+        assert [key.decode() for key in queue_keys(REDIS_URL, ours)] == [f"huey.redis.{ours}"]
+        delete_queue_keys(REDIS_URL, ours)
+        assert queue_keys(REDIS_URL, ours) == []
+        assert [key.decode() for key in queue_keys(REDIS_URL, theirs)] == [f"huey.redis.{theirs}"]
+        assert client.get(counter) == b"3"
+    finally:
+        delete_queue_keys(REDIS_URL, theirs)
+        client.delete(counter)
+
+
+def test_a_queue_name_huey_would_change_is_refused(app: Flask):
+    app.config["JOBS_NAME"] = "herbert-staging"  # huey drops the "-": two names could share keys unnoticed
+    with pytest.raises(RuntimeError, match="HERBERT_JOBS_NAME"):
+        JobRunner(app)
 
 
 def test_expired_shares_lose_their_snapshot_and_their_police_pdf_within_a_minute(app: Flask):
