@@ -1,6 +1,7 @@
 """Reminders, security notices and what every email carries, read back from a real SMTP server (aiosmtpd)."""
 
 import logging
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from herbert.photos import cleaning
 from herbert.records import erasure, store
 
 from .conftest import CANARIES, Mailbox, link_to, parts, post, text_of, whole_message
+from .conftest import page as page_of
 
 PASSWORD = "correct horse battery staple 42"
 TODAY = date(2026, 12, 1)
@@ -372,6 +374,37 @@ def test_no_personal_data_about_the_person_in_any_email(mail_app: Flask, client,
     for message in messages:
         for url in [u for u in whole_message(message).split() if u.startswith("http")]:
             assert url.startswith(("http://localhost/", "<http://localhost/")), url
+
+
+HOSTILE_HOST = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+
+
+def post_from_host(client, path: str, data: dict, headers: dict):
+    """GET the form and POST it, both carrying `headers` (cookies follow the host the client was told)."""
+    token = page_of(client.get(path, headers=headers)).find("input", {"name": "csrf_token"})["value"]
+    return client.post(path, data=data | {"csrf_token": token}, headers=headers)
+
+
+def test_email_links_come_from_public_url_never_from_the_request_host(mail_app: Flask, smtp: Mailbox):
+    """The requests that make these emails name another host (Host and X-Forwarded-Host); PUBLIC_URL differs from
+    the test client's own host too, so a link built from the request would show here."""
+    mail_app.config["PUBLIC_URL"] = "https://herbert.example.org"
+    user_id = add_carer(mail_app, "carer@example.com")
+    person_id = add_person(mail_app, user_id)
+    token, code = open_share(mail_app, person_id, user_id)
+    police = mail_app.test_client()
+    assert post_from_host(police, f"/police/share/{token}", {"code": code}, HOSTILE_HOST).status_code == 303
+    stranger = mail_app.test_client()
+    response = post_from_host(stranger, "/forgotten-password", {"email": "carer@example.com"}, HOSTILE_HOST)
+    assert response.status_code == 302
+    messages = smtp.wait_for(2)
+    assert sorted(m["Subject"] for m in messages) == ["Police opened a form you shared", "Reset your password"]
+    for message in messages:
+        text = whole_message(message)
+        urls = re.findall(r"https?://[^\s<>\"]+", text)
+        assert urls and all(url.startswith("https://herbert.example.org/") for url in urls), urls
+        assert "evil.example" not in text and "localhost" not in text, text
+        assert message["Message-ID"].endswith("@herbert.example.org>")  # not the server's own host name
 
 
 # --- failures, the log, production --------------------------------------------------------------
