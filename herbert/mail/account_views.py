@@ -1,13 +1,16 @@
-"""Account recovery and email pages: forgotten password, reset, confirm an address, change it, email settings.
+"""Account pages that depend on email: finishing a sign-up, forgotten password, reset, confirm an address, change
+it, email settings.
 
+- The sign-up link asks for the password chosen at sign-up (5 tries per link), then confirms the address and
+  signs the carer in: the account was made waiting for it (herbert.mail.account_tokens.begin_sign_up).
 - "Forgotten your password?" answers the same page whether or not the address has an account, and does the
   same work either way (it only queues a job; the job looks the address up), so neither the answer nor its
   time tells anyone which addresses are registered. It is rate limited per IP address and per address.
 - A reset link is single use, lasts 1 hour, and holds a 256-bit token stored only as its SHA-256 (minted in
   the job that emails it). Using it ends every session; with two-factor sign-in on, the same page asks for
-  the security code or a recovery code. It signs the carer in with a fresh check, and lands where the carer
-  asked for it: from the police-share page a reset goes straight back there, with no second password
-  prompt (docs/design/email-and-jobs.md, "Step-up and a forgotten password").
+  the security code or a recovery code (5 tries per link, then the link is spent). It signs the carer in with a
+  fresh check, and lands where the carer asked for it: from the police-share page a reset goes straight back
+  there, with no second password prompt (docs/design/email-and-jobs.md, "Step-up and a forgotten password").
 """
 
 from datetime import timedelta
@@ -52,6 +55,7 @@ from herbert.models import User
 
 bp = Blueprint("mail_account", __name__)
 WRONG_RESET_CODE = "The security code is not correct, or it has been used already"
+
 
 def _rate(name: str, default: str):
     return lambda: current_app.config.get(name) or default
