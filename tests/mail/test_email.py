@@ -17,9 +17,8 @@ from herbert.mail.reminders import review_stage
 from herbert.models import Membership, Person, User
 from herbert.photos import cleaning
 from herbert.records import erasure, store
-from tests.support.email_sign_up import sign_up
 
-from .conftest import CANARIES, Mailbox, link_to, parts, post, text_of, whole_message
+from .conftest import CANARIES, Mailbox, link_to, parts, post, sign_up, text_of, whole_message
 from .conftest import page as page_of
 
 PASSWORD = "correct horse battery staple 42"

@@ -15,9 +15,8 @@ from herbert.auth.passwords import hash_password
 from herbert.extensions import db
 from herbert.mail.models import AccountToken
 from herbert.models import User, WebSession
-from tests.support.email_sign_up import sign_up
 
-from .conftest import Mailbox, csrf, link_to, page, parts, post, text_of, user_of
+from .conftest import Mailbox, csrf, link_to, page, parts, post, sign_up, text_of, user_of
 
 PASSWORD = "correct horse battery staple 42"
 NEW_PASSWORD = "purple elephant marmalade 1999"

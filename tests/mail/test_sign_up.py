@@ -16,9 +16,8 @@ from herbert.extensions import db
 from herbert.jobs import housekeeping
 from herbert.jobs.runner import JobRunner
 from herbert.models import User
-from tests.support.email_sign_up import PASSWORD, sign_up
 
-from .conftest import Mailbox, link_to, page, parts, post, text_of, user_of
+from .conftest import PASSWORD, Mailbox, link_to, page, parts, post, sign_up, text_of, user_of
 
 OTHER_PASSWORD = "another fine password 77"
 SIGN_IN_FAILED = "Enter the email address and password for your account"

@@ -8,9 +8,8 @@ from flask import Flask
 from herbert import clock
 from herbert.extensions import db
 from herbert.models import User
-from tests.support.email_sign_up import sign_up
 
-from .conftest import Mailbox, link_to, page, post, text_of
+from .conftest import Mailbox, link_to, page, post, sign_up, text_of
 from .test_email import add_person
 
 PASSWORD = "correct horse battery staple 42"
