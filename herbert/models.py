@@ -6,7 +6,7 @@ herbert.records.store (and, for account secrets, herbert.auth).
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from herbert.clock import utcnow
@@ -28,9 +28,6 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     email_verified_at: Mapped[datetime | None] = mapped_column()  # reminders go only to verified addresses
-    # Made at sign-up with email on, and not confirmed yet: nobody can sign in to it until its emailed link is
-    # opened with its password (or a reset), so sign-up cannot be used to learn which addresses have accounts.
-    pending_confirmation: Mapped[bool] = mapped_column(default=False, server_default=false())
     muted_notices: Mapped[str] = mapped_column(String(200), default="")  # comma-separated reminder kinds turned off
 
 

@@ -28,8 +28,6 @@ DEFAULT_RATES = {
     # ...and from anywhere: the slower global back-off (herbert.auth.backoff), which a known device passes.
     "RATELIMIT_SIGN_IN_PER_ACCOUNT": "20/hour;100/day",
     "RATELIMIT_SIGN_UP_PER_IP": "5/minute;30/hour",
-    # Sign-ups accepted for one address (each may email it): bounds the emails a stranger can send someone.
-    "RATELIMIT_SIGN_UP_PER_EMAIL": "3/hour",
     "RATELIMIT_TWO_FACTOR_PER_IP": "10/minute;100/hour",
     "RATELIMIT_TWO_FACTOR_PER_ACCOUNT": "5/minute;20/hour",
     # change password, confirm it is you, delete account:
@@ -124,21 +122,7 @@ sign_in_limits = _stack(
     _limit("RATELIMIT_SIGN_IN_PER_IP", get_remote_address, "sign-in-ip", failures_only=True),
     _limit("RATELIMIT_SIGN_IN_PER_CLIENT_ACCOUNT", client_and_email_key, "sign-in-client-account", failures_only=True),
 )
-def counts_as_accepted(response: Any) -> bool:
-    """Deduct only answers that accepted the form (a redirect): for limits on what a form sets going, e.g. emails."""
-    return 300 <= response.status_code < 400
-
-
-sign_up_limits = _stack(
-    _limit("RATELIMIT_SIGN_UP_PER_IP", get_remote_address, "sign-up-ip"),
-    limiter.limit(
-        rate("RATELIMIT_SIGN_UP_PER_EMAIL"),
-        key_func=submitted_email_key,
-        methods=["POST"],
-        scope="sign-up-email",
-        deduct_when=counts_as_accepted,
-    ),
-)
+sign_up_limits = _limit("RATELIMIT_SIGN_UP_PER_IP", get_remote_address, "sign-up-ip")
 two_factor_limits = _stack(
     _limit("RATELIMIT_TWO_FACTOR_PER_IP", get_remote_address, "two-factor-ip", failures_only=True),
     _limit("RATELIMIT_TWO_FACTOR_PER_ACCOUNT", session_account_key, "two-factor-account", failures_only=True),

@@ -1,7 +1,7 @@
 """Sign up, sign in (password, then a two-factor code when it is on) and sign out."""
 
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from herbert.audit import Action, record_event
 from herbert.auth import backoff, two_factor
@@ -20,9 +20,7 @@ from herbert.auth.sign_in import (
     start_signed_in_session,
 )
 from herbert.extensions import db
-from herbert.jobs.runner import enqueue
-from herbert.mail.account_tokens import begin_sign_up, send_verification
-from herbert.mail.senders import email_reaches_carers
+from herbert.mail.account_tokens import send_verification
 from herbert.models import User
 
 bp = Blueprint("auth", __name__)
@@ -33,17 +31,9 @@ SIGN_IN_FAILED = "Enter the email address and password for your account"
 @bp.route("/sign-up", methods=["GET", "POST"])
 @sign_up_limits
 def sign_up():
-    """With email on, every address gets the same answer ("Check your email") after the same work (one argon2
-    hash, one queued job); the job finds out whether the address has an account and emails it accordingly
-    (herbert.mail.account_tokens.begin_sign_up). With email off there is no other way to tell a carer that the
-    address is taken, so then the account is made at once, or the page says it exists."""
     form = SignUpForm()
     if form.validate_on_submit():
         email = normalise_email(form.email.data)
-        next_path = safe_next(request.args.get("next"))  # e.g. back to the invitation they came from
-        if email_reaches_carers(current_app):
-            enqueue(begin_sign_up, email, hash_password(form.password.data), next_path)
-            return redirect(url_for("auth.sign_up_check_email"))
         if find_user(email) is None:
             user = User(email=email, password_hash=hash_password(form.password.data))
             db.session.add(user)
@@ -51,14 +41,9 @@ def sign_up():
             record_event(Action.ACCOUNT_CREATE, actor_user_id=user.id)
             send_verification(user)  # the carer can start at once; reminders wait for the confirmed address
             start_signed_in_session(user)
-            return redirect(next_path)
+            return redirect(safe_next(request.args.get("next")))  # e.g. back to the invitation they came from
         form.email.errors.append("An account with this email address already exists. Sign in instead.")
     return render_template("auth/sign_up.html", form=form)
-
-
-@bp.route("/sign-up/check-your-email")
-def sign_up_check_email():
-    return render_template("auth/sign_up_check_email.html")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -72,10 +57,8 @@ def sign_in():
             # Guessing from many places: only browsers that have signed in to this account before may try now.
             return render_template("auth/sign_in_backoff.html", title="Too many attempts"), 429
         user = find_user(email)
-        # Unknown, disabled, unconfirmed (herbert.mail.account_tokens.begin_sign_up) and known accounts all cost one
-        # argon2 verification and get the same answer.
-        usable = user is not None and not user.disabled and not user.pending_confirmation
-        stored = user.password_hash if usable else None
+        # Unknown, disabled and known accounts all cost one argon2 verification and get the same answer.
+        stored = user.password_hash if user is not None and not user.disabled else None
         if verify_password(stored, form.password.data) and user is not None:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)

@@ -4,8 +4,7 @@
   snapshot and its rendered police PDF), so neither outlives the share's expiry by more than about a minute.
   This job is the only place that happens for expiry: no page view does housekeeping.
 - purge_sessions: every hour, session rows past the idle or absolute limit are deleted (they are refused
-  anyway; this keeps the table small), sent outbox rows older than 30 days go, and so do accounts made at
-  sign-up whose link was never used (they could never be signed in to, and hold nothing).
+  anyway; this keeps the table small), and sent outbox rows older than 30 days go.
 - nightly_sweep: every night, the whole sweep (temp files, orphan blobs, unfinished erasures), blob pass
   included (with object storage start-up skips it). It stays at start-up too: before any request is safest.
 """
@@ -19,9 +18,8 @@ from huey import crontab
 from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.jobs.registry import job
-from herbert.mail.account_tokens import CONFIRM_DAYS
 from herbert.mail.models import AccountToken, OutboxMessage
-from herbert.models import Membership, Share, User, WebSession
+from herbert.models import Share, WebSession
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +58,6 @@ def purge_sessions() -> int:
     old = now - timedelta(days=KEEP_SENT_DAYS)
     db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.sent_at < old))
     db.session.execute(db.delete(AccountToken).where(AccountToken.expires_at < old))
-    unconfirmed = now - timedelta(days=CONFIRM_DAYS + 1)  # a day after its last link expired
-    db.session.execute(
-        db.delete(User).where(
-            User.pending_confirmation.is_(True),
-            User.created_at < unconfirmed,
-            User.id.not_in(db.select(Membership.user_id)),  # never the case; never delete someone's carer
-        )
-    )
     db.session.commit()
     if result.rowcount:
         log.info("purged %d ended sessions", result.rowcount)

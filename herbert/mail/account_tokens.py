@@ -1,16 +1,11 @@
-"""Single-use account tokens sent by email: confirming an address or finishing a sign-up (7 days), resetting a
-password (1 hour); and the two jobs that find out whether an address has an account, so that no page does.
+"""Single-use account tokens sent by email: confirming an address (7 days) and resetting a password (1 hour).
 
 Each token is 256 random bits, emailed once and stored only as its SHA-256 (minted in the job that emails it).
 """
 
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
-from herbert.audit import Action, record_event
 from herbert.clock import utcnow
-from herbert.dates import uk_time
 from herbert.extensions import db
 from herbert.jobs.registry import job
 from herbert.mail.delivery import hash_token, queue_email
@@ -95,32 +90,3 @@ def begin_password_reset(email: str, next_path: str) -> None:
     row = new_token_row(user, "reset", timedelta(minutes=RESET_MINUTES), next_path=next_path)
     db.session.commit()
     queue_email(user, "password-reset", token_id=row.id)
-
-
-@job()
-def begin_sign_up(email: str, password_hash: str, next_path: str) -> None:
-    """Runs in the job runner, so the sign-up page answers the same, in the same time, for every address.
-
-    A new address gets its account (waiting for confirmation) and a link to finish; an address whose account
-    still waits gets a fresh link (the password chosen first stays: only whoever knows it can finish); an address
-    with an account in use gets "You already have an account", with links to sign in or reset the password.
-    The password arrives as its argon2id hash (what users holds), never in clear."""
-    user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
-    if user is None:
-        user = User(email=email, password_hash=password_hash, pending_confirmation=True)
-        db.session.add(user)
-        try:
-            db.session.commit()
-        except IntegrityError:  # the same address signed up twice at once: the other request made it
-            db.session.rollback()
-            user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
-        else:
-            record_event(Action.ACCOUNT_CREATE, actor_user_id=user.id, detail="waiting for its email link")
-    if user.disabled:
-        return
-    if user.pending_confirmation:
-        row = new_token_row(user, "sign-up", timedelta(days=CONFIRM_DAYS), next_path=next_path)
-        db.session.commit()
-        queue_email(user, "finish-sign-up", token_id=row.id)
-    else:
-        queue_email(user, "sign-up-existing", when=uk_time(utcnow()))

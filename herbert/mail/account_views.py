@@ -22,7 +22,7 @@ from herbert.audit import Action, record_event
 from herbert.auth import two_factor
 from herbert.auth.guard import fresh_auth_required, login_required, safe_next
 from herbert.auth.limits import pseudonym
-from herbert.auth.passwords import hash_password, verify_password
+from herbert.auth.passwords import hash_password
 from herbert.auth.sessions import end_all_sessions
 from herbert.auth.sign_in import start_signed_in_session
 from herbert.clock import utcnow
@@ -41,14 +41,7 @@ from herbert.mail.account_tokens import (
     use_token,
 )
 from herbert.mail.delivery import queue_email, read_unsubscribe_token
-from herbert.mail.forms import (
-    ButtonForm,
-    ChangeEmailForm,
-    FinishSignUpForm,
-    ForgottenPasswordForm,
-    NotificationsForm,
-    ResetPasswordForm,
-)
+from herbert.mail.forms import ButtonForm, ChangeEmailForm, ForgottenPasswordForm, NotificationsForm, ResetPasswordForm
 from herbert.mail.messages import REMINDER_CATEGORIES
 from herbert.mail.models import AccountToken
 from herbert.models import User
@@ -149,51 +142,10 @@ def check_reset_code(row: AccountToken, user: User, code: str) -> int | None:
     return left
 
 
-@bp.route("/sign-up/finish/<token>", methods=["GET", "POST"])
-@reset_use_limits
-def finish_sign_up(token: str):
-    """The link emailed at sign-up: the password chosen then, and the account is confirmed and signed in.
-
-    Asking for the password as well as the link means that whoever chose it must also hold the mailbox: someone
-    who signs up with another person's address cannot have that person finish (and use) an account whose
-    password they know. A carer who has forgotten it uses "Forgotten your password?", which confirms too."""
-    g.referrer_policy = "no-referrer"
-    g.personal_page = True
-    row = live_token(token, ("sign-up",))
-    user = db.session.get(User, row.user_id) if row else None
-    if row is None or user is None or user.disabled or not user.pending_confirmation:
-        return render_template("mail_account/link_not_valid.html"), 410
-    form = FinishSignUpForm()
-    if form.validate_on_submit():
-        attempt = claim_code_attempt(row)  # 5 passwords per link, race-free, as for codes on the reset page
-        if attempt is None:
-            return render_template("mail_account/link_not_valid.html"), 410
-        if not verify_password(user.password_hash, form.password.data):
-            if attempt >= MAX_CODE_ATTEMPTS:
-                spend_token(row)
-                return render_template("mail_account/link_not_valid.html"), 410
-            form.password.errors.append("The password is not correct")
-        elif use_token(row):
-            user.pending_confirmation = False
-            user.email_verified_at = utcnow()  # the link reached this address
-            db.session.commit()
-            start_signed_in_session(user)
-            flash("Your account is ready and your email address is confirmed.")
-            return redirect(safe_next(row.next_path or None))
-        else:
-            return render_template("mail_account/link_not_valid.html"), 410
-    return render_template(
-        "mail_account/finish_sign_up.html",
-        form=form,
-        forgotten=url_for("mail_account.forgotten_password", next=row.next_path or None),
-    )
-
-
 def finish_reset(user: User, password: str) -> None:
     now = utcnow()
     user.password_hash = hash_password(password)
     user.password_changed_at = now
-    user.pending_confirmation = False  # an account waiting for its sign-up link: the reset finishes it
     if user.email_verified_at is None:
         user.email_verified_at = now  # the link reached this address: it is the carer's
     db.session.execute(  # every other reset link of this account stops working too

@@ -22,16 +22,6 @@ class ForgottenPasswordForm(FlaskForm):
     submit = SubmitField("Send the link", widget=GovSubmitInput())
 
 
-class FinishSignUpForm(FlaskForm):
-    password = PasswordField(
-        "Your password",
-        widget=GovPasswordInput(),
-        description="The password you chose when you created the account.",
-        validators=[InputRequired(message="Enter your password"), Length(max=256)],
-    )
-    submit = SubmitField("Finish and sign in", widget=GovSubmitInput())
-
-
 class ResetPasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",

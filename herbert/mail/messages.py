@@ -23,7 +23,6 @@ class Kind:
     endpoint: str  # where the button goes; values come from the message's params ("person_id", "token")
     category: str = SECURITY  # "review", "photo", "draft" can be turned off on the notifications page
     link_values: tuple[str, ...] = ()
-    more_links: tuple[tuple[str, str], ...] = ()  # (text, endpoint) after the button, e.g. "Reset your password"
 
 
 KINDS: dict[str, Kind] = {
@@ -37,30 +36,6 @@ KINDS: dict[str, Kind] = {
         "Confirm your email address",
         "mail_account.confirm_email",
         link_values=("token",),
-    ),
-    "finish-sign-up": Kind(
-        "Confirm your email address",
-        (
-            "Confirm this email address to finish creating your Herbert Protocol form account. You will be asked "
-            "for the password you chose, then you are signed in.",
-            "The link works for 7 days. If you did not try to create an account, you can ignore this email: the "
-            "account cannot be used without this link and is deleted after 7 days.",
-        ),
-        "Finish creating your account",
-        "mail_account.finish_sign_up",
-        link_values=("token",),
-    ),
-    "sign-up-existing": Kind(
-        "You already have an account",
-        (
-            "Someone tried to create a Herbert Protocol form account with this email address on {when}. This "
-            "address already has an account, so no new account was made and nothing about yours has changed.",
-            "If it was you, sign in with your password, or reset your password if you have forgotten it. If it was "
-            "not you, you can ignore this email.",
-        ),
-        "Sign in",
-        "auth.sign_in",
-        more_links=(("Reset your password", "mail_account.forgotten_password"),),
     ),
     "change-email": Kind(
         "Confirm your new email address",
@@ -214,7 +189,6 @@ def render(kind_name: str, params: dict[str, Any], unsubscribe_url: str | None =
         "paragraphs": paragraphs,
         "button": kind.button,
         "link": link,
-        "more_links": [(text, public_url_for(endpoint)) for text, endpoint in kind.more_links],
         "unsubscribe_url": unsubscribe_url,
         "settings_url": public_url_for("mail_account.notifications"),
         "service_url": public_url_for("pages.start"),

@@ -55,8 +55,7 @@ class AccountToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
-    # Secrets checked with this link (the reset page's security codes, the sign-up link's password): at most
-    # MAX_CODE_ATTEMPTS, then the link is spent.
+    # Security codes checked on the reset page with this link: at most MAX_CODE_ATTEMPTS, then the link is spent.
     code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 

@@ -17,8 +17,6 @@ from flask.testing import FlaskClient
 from herbert.extensions import db
 from herbert.models import User
 
-PASSWORD = "correct horse battery staple 42"
-
 # Canary strings put into every field of the person's record: none may ever appear in an email.
 CANARIES = ["Zephyrine Quillfeather", "Zephy", "77 Canary Wharf Lane", "ZQ9 9QZ", "Donepezil-canary", "Kestrel Ward"]
 
@@ -133,14 +131,3 @@ def whole_message(message: EmailMessage) -> str:
     """Everything a reader could see: headers and every part, decoded."""
     plain, html = parts(message)
     return "\n".join(f"{key}: {value}" for key, value in message.items()) + plain + html
-
-
-def sign_up(client: FlaskClient, smtp: Mailbox, address: str = "carer@example.com", password: str = PASSWORD):
-    """Create an account as a carer does with email on: the form, then the emailed link with the password again.
-    Returns the last response (the redirect into the service, signed in)."""
-    response = post(client, "/sign-up", {"email": address, "password": password})
-    assert response.status_code == 302 and response.location == "/sign-up/check-your-email", text_of(response)
-    (message,) = [m for m in smtp.messages if address in m["To"] and m["Subject"] == "Confirm your email address"][-1:]
-    response = post(client, link_to(message, "/sign-up/finish/"), {"password": password})
-    assert response.status_code == 302, text_of(response)
-    return response

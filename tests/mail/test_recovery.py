@@ -1,5 +1,4 @@
-"""Confirming an address and "Forgotten your password?", read back from a real SMTP server (sign-up itself:
-test_sign_up.py)."""
+"""Email verification at sign-up and "Forgotten your password?", read back from a real SMTP server."""
 
 import re
 import threading
@@ -11,16 +10,21 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from herbert import clock
-from herbert.auth.passwords import hash_password
 from herbert.extensions import db
 from herbert.mail.models import AccountToken
-from herbert.models import User, WebSession
+from herbert.models import WebSession
 
-from .conftest import Mailbox, csrf, link_to, page, parts, post, sign_up, text_of, user_of
+from .conftest import Mailbox, csrf, link_to, page, parts, post, text_of, user_of
 
 PASSWORD = "correct horse battery staple 42"
 NEW_PASSWORD = "purple elephant marmalade 1999"
 PARALLEL = 12
+
+
+def sign_up(client: FlaskClient, address: str = "carer@example.com"):
+    response = post(client, "/sign-up", {"email": address, "password": PASSWORD})
+    assert response.status_code == 302, text_of(response)
+    return response
 
 
 def ask_for_reset(client: FlaskClient, address: str, next_path: str | None = None):
@@ -28,14 +32,9 @@ def ask_for_reset(client: FlaskClient, address: str, next_path: str | None = Non
     return post(client, path, {"email": address})
 
 
-def test_send_the_link_again_confirms_an_address_not_confirmed_yet(mail_app: Flask, client, smtp: Mailbox):
-    """Accounts from before email (and any whose confirmation lapsed) confirm their address from the settings."""
-    with mail_app.app_context():
-        db.session.add(User(email="carer@example.com", password_hash=hash_password(PASSWORD)))
-        db.session.commit()
-    post(client, "/sign-in", {"email": "carer@example.com", "password": PASSWORD})
-    assert client.get("/people").status_code == 200  # an unconfirmed address does not stop the carer
-    post(client, "/account/email/confirm-again", {}, token_from="/account/notifications")
+def test_sign_up_sends_a_verification_email_and_the_link_confirms_the_address(mail_app: Flask, client, smtp: Mailbox):
+    sign_up(client)
+    assert client.get("/people").status_code == 200  # the carer can start at once
     (message,) = smtp.wait_for(1)
     assert message["To"] == "carer@example.com"
     assert message["Subject"] == "Confirm your email address"
@@ -51,7 +50,7 @@ def test_send_the_link_again_confirms_an_address_not_confirmed_yet(mail_app: Fla
 
 
 def test_reset_by_email_ends_every_session_and_signs_in(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    sign_up(client)
     other_device = mail_app.test_client()
     post(other_device, "/sign-in", {"email": "carer@example.com", "password": PASSWORD})
     assert other_device.get("/people").status_code == 200
@@ -81,7 +80,7 @@ def test_reset_by_email_ends_every_session_and_signs_in(mail_app: Flask, client,
 
 
 def test_the_same_answer_whether_or_not_the_address_has_an_account(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    sign_up(client)
     smtp.clear()
     known = ask_for_reset(mail_app.test_client(), "carer@example.com")
     unknown = ask_for_reset(mail_app.test_client(), "nobody@example.com")
@@ -90,7 +89,7 @@ def test_the_same_answer_whether_or_not_the_address_has_an_account(mail_app: Fla
 
 
 def test_a_reset_link_expires_after_an_hour(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    sign_up(client)
     ask_for_reset(client, "carer@example.com")
     path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
     clock.freeze(clock.utcnow() + timedelta(minutes=61))
@@ -99,7 +98,7 @@ def test_a_reset_link_expires_after_an_hour(mail_app: Flask, client, smtp: Mailb
 
 
 def test_reset_requests_are_rate_limited_per_address(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    sign_up(client)
     statuses = [ask_for_reset(mail_app.test_client(), "carer@example.com").status_code for _ in range(4)]
     assert statuses == [302, 302, 302, 429]
 
@@ -114,7 +113,7 @@ def turn_on_two_factor(client: FlaskClient) -> list[str]:
 
 
 def test_reset_with_two_factor_still_asks_for_the_code(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    sign_up(client)
     recovery = turn_on_two_factor(client)
     fresh = mail_app.test_client()
     ask_for_reset(fresh, "carer@example.com")
@@ -129,7 +128,7 @@ def test_reset_with_two_factor_still_asks_for_the_code(mail_app: Flask, client, 
 
 
 def test_five_wrong_codes_spend_the_reset_link(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    sign_up(client)
     recovery = turn_on_two_factor(client)
     fresh = mail_app.test_client()
     ask_for_reset(fresh, "carer@example.com")
@@ -152,7 +151,7 @@ def test_five_wrong_codes_spend_the_reset_link(mail_app: Flask, client, smtp: Ma
 def test_parallel_wrong_codes_check_at_most_five_per_link(mail_app: Flask, client, smtp: Mailbox, backend: str):
     """Twelve wrong codes sent at the same moment, each from its own browser and address: only five are checked
     (four told "not correct", then the link is spent), on SQLite and PostgreSQL."""
-    sign_up(client, smtp)
+    sign_up(client)
     turn_on_two_factor(client)
     ask_for_reset(mail_app.test_client(), "carer@example.com")
     path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
@@ -179,7 +178,7 @@ def test_parallel_wrong_codes_check_at_most_five_per_link(mail_app: Flask, clien
 
 
 def test_a_reset_leaves_no_valid_session_rows_behind(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    sign_up(client)
     user_id = user_of(mail_app, "carer@example.com").id
     ask_for_reset(mail_app.test_client(), "carer@example.com")
     path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")

@@ -9,7 +9,7 @@ from herbert import clock
 from herbert.extensions import db
 from herbert.models import User
 
-from .conftest import Mailbox, link_to, page, post, sign_up, text_of
+from .conftest import Mailbox, link_to, page, post, text_of
 from .test_email import add_person
 
 PASSWORD = "correct horse battery staple 42"
@@ -18,7 +18,7 @@ PASSWORD = "correct horse battery staple 42"
 def test_reset_from_the_share_page_lands_back_on_it_and_shares_without_a_password(
     mail_app: Flask, client, smtp: Mailbox
 ):
-    sign_up(client, smtp)
+    post(client, "/sign-up", {"email": "carer@example.com", "password": PASSWORD})
     with mail_app.app_context():
         user_id = db.session.execute(db.select(User.id)).scalar_one()
     person_id = add_person(mail_app, user_id)
@@ -47,7 +47,7 @@ def test_reset_from_the_share_page_lands_back_on_it_and_shares_without_a_passwor
 
 
 def test_the_landing_page_cannot_point_off_site(mail_app: Flask, client, smtp: Mailbox):
-    sign_up(client, smtp)
+    post(client, "/sign-up", {"email": "carer@example.com", "password": PASSWORD})
     fresh = mail_app.test_client()
     post(fresh, "/forgotten-password?next=//evil.example/steal", {"email": "carer@example.com"})
     reset_path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
