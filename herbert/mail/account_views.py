@@ -1,8 +1,5 @@
-"""Account pages that depend on email: finishing a sign-up, forgotten password, reset, confirm an address, change
-it, email settings.
+"""Account pages that depend on email: forgotten password, reset, confirm an address, change it, email settings.
 
-- The sign-up link asks for the password chosen at sign-up (5 tries per link), then confirms the address and
-  signs the carer in: the account was made waiting for it (herbert.mail.account_tokens.begin_sign_up).
 - "Forgotten your password?" answers the same page whether or not the address has an account, and does the
   same work either way (it only queues a job; the job looks the address up), so neither the answer nor its
   time tells anyone which addresses are registered. It is rate limited per IP address and per address.
