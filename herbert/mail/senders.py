@@ -86,10 +86,16 @@ def make_sender(app: Flask) -> Sender:
     return LogSender(app)
 
 
+def email_reaches_carers(app: Flask) -> bool:
+    """True when emails really leave (a mail server or another sender is set, and email is not disabled), so a
+    page may rely on the carer getting one; False when they go to the log or nowhere."""
+    configured = bool(app.config.get("MAIL_SERVER") or app.config.get("MAIL_SENDER"))
+    return configured and not app.config.get("MAIL_DISABLED")
+
+
 def check_mail_settings(app: Flask) -> None:
     """Production needs a mail server (or an explicit HERBERT_MAIL_DISABLED=true); say plainly when email is off."""
-    configured = bool(app.config.get("MAIL_SERVER") or app.config.get("MAIL_SENDER"))
-    if configured and not app.config.get("MAIL_DISABLED"):
+    if email_reaches_carers(app):
         return
     if app.config["ENV"] == "production" and not app.config.get("MAIL_DISABLED"):
         raise RuntimeError(
