@@ -58,6 +58,7 @@ class Defaults:
     # The job runner and outgoing email (docs/design/email-and-jobs.md).
     JOBS_URL: str | None = None  # None: a SQLite file (jobs.db) in the instance folder; or "redis://host:6379/1"
     JOBS_IMMEDIATE: bool | None = None  # None: run jobs inside the caller when TESTING, else in the job runner
+    JOBS_NAME = "herbert"  # the queue's name (its Redis keys are huey.*.NAME): differ to share one Redis database
     MAIL_SERVER: str | None = None  # None: email is off and messages go to the log (refused in production)
     MAIL_PORT = 25
     MAIL_USE_TLS = False

@@ -5,7 +5,7 @@ None of them writes: a page view never changes the database (housekeeping is the
 
 from typing import Any
 
-from flask import Flask, g, url_for
+from flask import Flask, current_app, g, url_for
 from markupsafe import Markup, escape
 
 from herbert.access import Permission, can
@@ -13,6 +13,7 @@ from herbert.audit import action_label
 from herbert.dates import human_date, uk_time
 from herbert.documents.views import documents_panel
 from herbert.handover.panel import handover_panel, missing_since
+from herbert.mail.senders import email_reaches_carers
 from herbert.photos.cleaning import photo_freshness
 from herbert.photos.kinds import kind_label
 from herbert.questions.widgets import render_question
@@ -45,6 +46,11 @@ def photo_date(value: Any) -> str:
     return human_date(value) or "Not known"
 
 
+def email_on() -> bool:
+    """Whether emails really reach carers here (pages then offer what arrives by email, e.g. a reset link)."""
+    return email_reaches_carers(current_app)
+
+
 def multiline(text: Any) -> Markup:
     """Escape an answer and keep its line breaks (addresses, long answers)."""
     return Markup("<br>").join(escape(str(text)).split("\n"))
@@ -63,6 +69,7 @@ GLOBALS = {
     "photo_freshness": photo_freshness,
     "search_aid_for": search_aid_for,
     "question_html": render_question,
+    "email_on": email_on,
 }
 FILTERS = {
     "uk_time": uk_time,

@@ -15,6 +15,7 @@ from herbert.auth.guard import fresh_auth_required, login_required, mark_authent
 from herbert.auth.limits import account_password_limits, two_factor_limits
 from herbert.auth.passwords import hash_password, verify_password
 from herbert.auth.sessions import end_all_sessions, rotate_session
+from herbert.auth.sign_in import KNOWN_DEVICE
 from herbert.care.members import account_deletion_plan, release_account
 from herbert.clock import utcnow
 from herbert.extensions import db
@@ -57,10 +58,14 @@ def change_password():
             db.session.commit()
             record_event(Action.PASSWORD_CHANGE)
             notices.account_notice(user, "password-changed")
-            # Every session of this account ends, on every device; this browser gets a brand-new one.
+            # Every session of this account ends, on every device; this browser gets a brand-new one (still the
+            # same known device, if it was one).
+            known_device = session.get(KNOWN_DEVICE)
             end_all_sessions(user.id)
             session.clear()
             session["user_id"] = user.id
+            if known_device:
+                session[KNOWN_DEVICE] = known_device
             mark_authenticated()
             rotate_session(session)  # type: ignore[arg-type]
             flash("Your password has been changed. You have been signed out on all your other devices.")

@@ -21,6 +21,9 @@ PENDING_MAX_ATTEMPTS = 5  # wrong codes before the password must be entered agai
 
 # Server-session keys during two-factor sign-in: ids and times only, never the email or password.
 PENDING_KEYS = ("pending_user_id", "pending_until", "pending_next", "pending_attempts")
+# Server-session key: the digest of this browser's device cookie when it had signed in to the account before this
+# session began (herbert.mail.notices.signed_in); the step-up before a police share trusts such a session.
+KNOWN_DEVICE = "known_device"
 
 
 def normalise_email(email: str) -> str:
@@ -42,7 +45,9 @@ def start_signed_in_session(user: User) -> None:
     mark_authenticated()
     rotate_session(session)  # type: ignore[arg-type]
     record_event(Action.SIGN_IN, actor_user_id=user.id)
-    notices.signed_in(user)  # remembers this browser; emails the carer when it is a new one
+    known_device = notices.signed_in(user)  # remembers this browser; emails the carer when it is a new one
+    if known_device:
+        session[KNOWN_DEVICE] = known_device
     backoff.remember_this_device(user.email)
 
 

@@ -5,11 +5,17 @@ GET, which costs two extra taps and a second button press; in an emergency every
 and export forms carry the password (and two-factor code) fields themselves whenever the last check is
 older than STEP_UP_MINUTES, and are checked here with the same primitives (argon2 verify, TOTP or recovery
 code, mark_authenticated). The POST routes carry herbert.auth.limits.account_password_limits.
+
+A police share made in a session signed in on a known device (a browser that had signed in to the account
+before this session began, and still presents the same device cookie) asks for no password at all, for the
+session's life (30 minutes idle, 12 hours at most): a carer who has forgotten their password can still share
+when email cannot bring a reset link (docs/design/security-model.md, "Step-up before sharing with police").
+The export still asks.
 """
 
 from datetime import timedelta
 
-from flask import g
+from flask import g, session
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import PasswordField, StringField
 from wtforms.validators import Length
@@ -18,11 +24,21 @@ from herbert.audit import Action, record_event
 from herbert.auth import two_factor
 from herbert.auth.guard import authenticated_within, mark_authenticated
 from herbert.auth.passwords import verify_password
+from herbert.auth.sign_in import KNOWN_DEVICE
+from herbert.mail import notices
 
 STEP_UP_MINUTES = 5
 
 
-def needs_step_up() -> bool:
+def on_known_device() -> bool:
+    """This session was signed in on a browser the account knew before, and this request comes from it."""
+    expected = session.get(KNOWN_DEVICE)
+    return bool(expected) and notices.this_device() == expected
+
+
+def needs_step_up(police_share: bool = False) -> bool:
+    if police_share and on_known_device():
+        return False
     return not authenticated_within(timedelta(minutes=STEP_UP_MINUTES))
 
 
@@ -30,9 +46,10 @@ def needs_code() -> bool:
     return g.user is not None and two_factor.is_enabled(g.user)
 
 
-def confirm(form) -> bool:
-    """True when the carer's identity is fresh, or the form's password (and code) check out now."""
-    if not needs_step_up():
+def confirm(form, police_share: bool = False) -> bool:
+    """True when the carer's identity is fresh (or, for a police share, the session is on a known device), or the
+    form's password (and code) check out now."""
+    if not needs_step_up(police_share):
         return True
     password = form.password.data or ""
     if not password:

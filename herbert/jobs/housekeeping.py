@@ -1,7 +1,8 @@
 """Housekeeping jobs that used to wait for a page view or a restart.
 
-- drop_expired_snapshots: every minute, expired or locked shares lose their sealed copy of the record, so
-  a snapshot outlives its expiry by about a minute (before, only until someone opened the handover page).
+- drop_expired_snapshots: every minute, expired or locked shares lose their sealed copies of the record (the
+  snapshot and its rendered police PDF), so neither outlives the share's expiry by more than about a minute.
+  This job is the only place that happens for expiry: no page view does housekeeping.
 - purge_sessions: every hour, session rows past the idle or absolute limit are deleted (they are refused
   anyway; this keeps the table small), and sent outbox rows older than 30 days go.
 - nightly_sweep: every night, the whole sweep (temp files, orphan blobs, unfinished erasures), blob pass
@@ -27,15 +28,22 @@ KEEP_SENT_DAYS = 30
 
 @job(schedule=crontab(minute="*"))
 def drop_expired_snapshots() -> int:
+    """Empty both sealed copies of every share that can no longer open; returns how many shares held one.
+
+    The kept police PDF is the whole record rendered, so it must go with the snapshot (a share that lost only
+    its snapshot before this job cleared both is caught too)."""
     now = utcnow()
     result = db.session.execute(
         db.update(Share)
-        .where(Share.snapshot_sealed != b"", (Share.expires_at <= now) | Share.locked_at.is_not(None))
-        .values(snapshot_sealed=b"")
+        .where(
+            (Share.snapshot_sealed != b"") | Share.pdf_sealed.is_not(None),
+            (Share.expires_at <= now) | Share.locked_at.is_not(None),
+        )
+        .values(snapshot_sealed=b"", pdf_sealed=None)
     )
     db.session.commit()
     if result.rowcount:
-        log.info("dropped %d expired share snapshots", result.rowcount)
+        log.info("dropped the sealed copies of %d expired or locked shares", result.rowcount)
     return result.rowcount
 
 

@@ -1,11 +1,13 @@
 """The job runner: huey, with SQLite storage in the instance folder by default and Redis at scale.
 
 HERBERT_JOBS_URL picks the storage: unset → `<instance>/jobs.db` (SqliteHuey, no broker to run);
-`sqlite:////path/jobs.db` → that file; `redis://host:6379/1` → RedisHuey. Tests run jobs in immediate mode
+`sqlite:////path/jobs.db` → that file; `redis://host:6379/1` → RedisHuey, its keys named after HERBERT_JOBS_NAME
+("herbert"; another name lets two services, or a test, share one Redis database). Tests run jobs in immediate mode
 (inside the caller), unless JOBS_IMMEDIATE is False. `flask --app herbert jobs run` is the consumer.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,7 +59,10 @@ def make_huey(app: Flask) -> Huey:
     immediate = app.config.get("JOBS_IMMEDIATE")
     if immediate is None:
         immediate = bool(app.config.get("TESTING"))
-    options: dict[str, Any] = {"name": "herbert", "results": False, "utc": True, "immediate": bool(immediate)}
+    name = app.config.get("JOBS_NAME") or "herbert"
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", name):  # huey would quietly drop other characters from its keys
+        raise RuntimeError("HERBERT_JOBS_NAME must be 1-64 letters, digits or underscores")
+    options: dict[str, Any] = {"name": name, "results": False, "utc": True, "immediate": bool(immediate)}
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(url=url, **options)
     if not url:

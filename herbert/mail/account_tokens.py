@@ -14,8 +14,7 @@ from herbert.models import User
 
 RESET_MINUTES = 60
 CONFIRM_DAYS = 7
-
-
+MAX_CODE_ATTEMPTS = 5  # security codes tried with one reset link before it is spent
 
 
 def new_token_row(user: User, purpose: str, lifetime: timedelta, email: str = "", next_path: str = "") -> AccountToken:
@@ -48,6 +47,31 @@ def use_token(row: AccountToken) -> bool:
         .values(used_at=utcnow())
     )
     return result.rowcount == 1
+
+
+def claim_code_attempt(row: AccountToken) -> int | None:
+    """Take one of the link's security-code attempts before checking a code; None when none is left (or the link
+    is used). One conditional UPDATE, so requests racing with one link can never check more than
+    MAX_CODE_ATTEMPTS codes between them: each check needs a claim, and only that many claims succeed."""
+    claimed = db.session.execute(
+        db.update(AccountToken)
+        .where(
+            AccountToken.id == row.id,
+            AccountToken.used_at.is_(None),
+            AccountToken.code_attempts < MAX_CODE_ATTEMPTS,
+        )
+        .values(code_attempts=AccountToken.code_attempts + 1)
+        .returning(AccountToken.code_attempts)
+    ).scalar_one_or_none()
+    db.session.commit()
+    return claimed
+
+
+def spend_token(row: AccountToken) -> None:
+    """The link stops working (its last security-code attempt was wrong)."""
+    unused = (AccountToken.id == row.id) & AccountToken.used_at.is_(None)
+    db.session.execute(db.update(AccountToken).where(unused).values(used_at=utcnow()))
+    db.session.commit()
 
 
 def send_verification(user: User) -> None:

@@ -1,13 +1,13 @@
-"""Account recovery and email pages: forgotten password, reset, confirm an address, change it, email settings.
+"""Account pages that depend on email: forgotten password, reset, confirm an address, change it, email settings.
 
 - "Forgotten your password?" answers the same page whether or not the address has an account, and does the
   same work either way (it only queues a job; the job looks the address up), so neither the answer nor its
   time tells anyone which addresses are registered. It is rate limited per IP address and per address.
 - A reset link is single use, lasts 1 hour, and holds a 256-bit token stored only as its SHA-256 (minted in
   the job that emails it). Using it ends every session; with two-factor sign-in on, the same page asks for
-  the security code or a recovery code. It signs the carer in with a fresh check, and lands where the carer
-  asked for it: from the police-share page a reset goes straight back there, with no second password
-  prompt (docs/design/email-and-jobs.md, "Step-up and a forgotten password").
+  the security code or a recovery code (5 tries per link, then the link is spent). It signs the carer in with a
+  fresh check, and lands where the carer asked for it: from the police-share page a reset goes straight back
+  there, with no second password prompt (docs/design/email-and-jobs.md, "Step-up and a forgotten password").
 """
 
 from datetime import timedelta
@@ -28,10 +28,13 @@ from herbert.jobs.runner import enqueue
 from herbert.mail import notices
 from herbert.mail.account_tokens import (
     CONFIRM_DAYS,
+    MAX_CODE_ATTEMPTS,
     begin_password_reset,
+    claim_code_attempt,
     live_token,
     new_token_row,
     send_verification,
+    spend_token,
     use_token,
 )
 from herbert.mail.delivery import queue_email, read_unsubscribe_token
@@ -41,6 +44,8 @@ from herbert.mail.models import AccountToken
 from herbert.models import User
 
 bp = Blueprint("mail_account", __name__)
+WRONG_RESET_CODE = "The security code is not correct, or it has been used already"
+
 
 def _rate(name: str, default: str):
     return lambda: current_app.config.get(name) or default
@@ -102,16 +107,36 @@ def reset_password(token: str):
     form.account_email = user.email
     if form.validate_on_submit():
         code = (form.code.data or "").strip()
+        tries_left = check_reset_code(row, user, code) if needs_code and code else None
         if needs_code and not code:
             form.code.errors = ["Enter the security code from your authenticator app, or a recovery code"]
-        elif needs_code and not two_factor.verify_second_factor(user, code):
-            form.code.errors = ["The security code is not correct, or it has been used already"]
+        elif tries_left == 0:
+            return render_template("mail_account/reset_codes_used_up.html"), 410
+        elif tries_left is not None:
+            times = "1 more time" if tries_left == 1 else f"{tries_left} more times"
+            form.code.errors = [f"{WRONG_RESET_CODE}. You can try {times} with this link"]
         elif use_token(row):
             finish_reset(user, form.new_password.data)
             return redirect(safe_next(row.next_path or None))
         else:
             return render_template("mail_account/link_not_valid.html"), 410
     return render_template("mail_account/reset_password.html", form=form, needs_code=needs_code)
+
+
+def check_reset_code(row: AccountToken, user: User, code: str) -> int | None:
+    """None when the code is right; otherwise the tries left with this link (0: it is spent now, or already was).
+
+    Each check first takes one of the link's MAX_CODE_ATTEMPTS (claim_code_attempt), so parallel requests cannot
+    check more codes than that between them; the last wrong one spends the link."""
+    attempt = claim_code_attempt(row)
+    if attempt is None:
+        return 0
+    if two_factor.verify_second_factor(user, code):
+        return None
+    left = MAX_CODE_ATTEMPTS - attempt
+    if left == 0:
+        spend_token(row)
+    return left
 
 
 def finish_reset(user: User, password: str) -> None:

@@ -24,7 +24,7 @@ from herbert.links import public_url_for
 from herbert.mail import messages
 from herbert.mail.models import AccountToken, OutboxMessage
 from herbert.mail.senders import OutgoingEmail, Sender, make_sender
-from herbert.models import User
+from herbert.models import Membership, Person, User
 
 log = logging.getLogger("herbert.mail")
 
@@ -111,18 +111,37 @@ def _mint_token(params: dict[str, Any]) -> str | None:
 
 @job(retries=RETRIES, retry_delay=30, retry_backoff=2)
 def deliver(message_id: str) -> None:
+    """Claim, prepare and send one message. Any failure after the claim (minting its token, rendering it or
+    sending it) releases the claim before huey's retry, so the retry sends it rather than finding a fresh
+    claim and returning as if another runner had it."""
     if not _claim(message_id):
         return  # already sent, or another runner is sending it
     row = db.session.get(OutboxMessage, message_id)
     if row is None:
         return
+    try:
+        email = _prepare(row)
+        if email is None:
+            return  # dropped: its link expired or was used up
+        sender().send(email)
+    except Exception as error:  # any failure: log by id and class only (SMTP errors quote addresses), then retry
+        _release(message_id, error)
+        raise SendFailed() from None
+    _finish(row, "")
+
+
+def _prepare(row: OutboxMessage) -> OutgoingEmail | None:
+    """The message ready to send (its token minted and both parts rendered), or None once it has been dropped."""
     params = json.loads(row.params)
     kind = messages.KINDS[row.kind]
+    if kind.category != messages.SECURITY and (gone := _reminder_gone(row.user_id, params.get("person_id"))):
+        _finish(row, gone)
+        return None
     if "token" in kind.link_values:
         token = _mint_token(params)
         if token is None:
             _finish(row, "expired")
-            return
+            return None
         params["token"] = token
     unsubscribe = unsubscribe_url(row.user_id, kind.category) if kind.category != messages.SECURITY else None
     rendered = messages.render(row.kind, params, unsubscribe)
@@ -130,16 +149,34 @@ def deliver(message_id: str) -> None:
     if unsubscribe:
         headers["List-Unsubscribe"] = f"<{unsubscribe}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
-    email = OutgoingEmail(row.id, row.kind, row.to_address, rendered.subject, rendered.text, rendered.html, headers)
-    try:
-        sender().send(email)
-    except Exception as error:  # any failure of the sender: log by id and class only, then retry
-        row.claimed_at = None
-        row.last_error = type(error).__name__[:80]
-        db.session.commit()
-        log.warning("email %s not sent (attempt %d, %s); it will be retried", row.id, row.attempts, row.last_error)
-        raise SendFailed() from None
-    _finish(row, "")
+    return OutgoingEmail(row.id, row.kind, row.to_address, rendered.subject, rendered.text, rendered.html, headers)
+
+
+def _reminder_gone(user_id: int, person_id: str | None) -> str:
+    """Why a reminder queued earlier must not go now ("" when it still should): its person was erased since (or
+    is being erased), or its carer no longer cares for them. Checked at send time, so a reminder waiting in the
+    queue or on retries when the person was erased is never sent."""
+    if person_id is None:
+        return ""
+    person = db.session.get(Person, person_id)
+    if person is None or person.status == "erased" or person.wrapped_key is None:
+        return "person erased"
+    carer = db.session.execute(db.select(Membership.id).filter_by(user_id=user_id, person_id=person_id)).first()
+    return "" if carer is not None else "no longer their carer"
+
+
+def _release(message_id: str, error: Exception) -> None:
+    """Give the claim back after a failed attempt and note the exception's class (never its text)."""
+    db.session.rollback()  # whatever the failure left half-done in this session
+    error_class = type(error).__name__[:80]
+    db.session.execute(
+        db.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(claimed_at=None, last_error=error_class)
+    )
+    db.session.commit()
+    attempts = db.session.execute(db.select(OutboxMessage.attempts).filter_by(id=message_id)).scalar()
+    log.warning("email %s not sent (attempt %s, %s); it will be retried", message_id, attempts, error_class)
 
 
 @job()

@@ -55,6 +55,8 @@ class AccountToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+    # Security codes checked on the reset page with this link: at most MAX_CODE_ATTEMPTS, then the link is spent.
+    code_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class KnownDevice(db.Model):

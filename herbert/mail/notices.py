@@ -72,10 +72,18 @@ def _device_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def signed_in(user: User) -> None:
+def this_device() -> str | None:
+    """The SHA-256 of this browser's device cookie, or None when it sends none (or a malformed one)."""
+    token = request.cookies.get(DEVICE_COOKIE) or ""
+    return _device_hash(token) if 20 <= len(token) <= 64 else None
+
+
+def signed_in(user: User) -> str | None:
     """Remember this browser for this account; tell the carer when it is one we had not seen before.
 
-    The very first sign-in of an account (at sign-up) is not news, so it only remembers the device."""
+    The very first sign-in of an account (at sign-up) is not news, so it only remembers the device. Returns the
+    device's digest when this browser had signed in to this account before this sign-in (else None): the step-up
+    before a police share trusts such a session (herbert.handover.stepup)."""
     from herbert.handover.shares.clients import describe_client
 
     token = request.cookies.get(DEVICE_COOKIE) or ""
@@ -101,6 +109,8 @@ def signed_in(user: User) -> None:
                 db.session.rollback()
                 log.error("notice new-sign-in for account %s not queued (%s)", user.id, type(error).__name__)
 
+    known_before = digest if known is not None else None
+
     @after_this_request
     def remember_device(response):  # type: ignore[no-untyped-def]
         response.set_cookie(
@@ -113,3 +123,5 @@ def signed_in(user: User) -> None:
             path="/",
         )
         return response
+
+    return known_before

@@ -8,6 +8,7 @@ job runner.
 import importlib
 import logging
 from dataclasses import dataclass, field
+from email.utils import make_msgid
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -39,9 +40,9 @@ class SmtpSender:
     def __init__(self, app: Flask):
         app.config.setdefault("MAIL_SUPPRESS_SEND", False)  # the log sender is how email is switched off
         app.config.setdefault("MAIL_DEBUG", False)  # smtplib's debug output would print whole messages
+        self.host = urlsplit(app.config["PUBLIC_URL"]).hostname or "localhost"
         if not app.config.get("MAIL_DEFAULT_SENDER"):  # From: noreply at the public host name
-            host = urlsplit(app.config["PUBLIC_URL"]).hostname
-            app.config["MAIL_DEFAULT_SENDER"] = f"{app.config['SERVICE_NAME']} <noreply@{host}>"
+            app.config["MAIL_DEFAULT_SENDER"] = f"{app.config['SERVICE_NAME']} <noreply@{self.host}>"
         self.mail = Mail(app)
 
     def send(self, email: OutgoingEmail) -> None:
@@ -52,6 +53,7 @@ class SmtpSender:
             html=email.html,
             extra_headers=dict(email.headers),
         )
+        message.msgId = make_msgid(domain=self.host)  # not the server's own host name, which says where it runs
         self.mail.send(message)
 
 
@@ -84,10 +86,16 @@ def make_sender(app: Flask) -> Sender:
     return LogSender(app)
 
 
+def email_reaches_carers(app: Flask) -> bool:
+    """True when emails really leave (a mail server or another sender is set, and email is not disabled), so a
+    page may rely on the carer getting one; False when they go to the log or nowhere."""
+    configured = bool(app.config.get("MAIL_SERVER") or app.config.get("MAIL_SENDER"))
+    return configured and not app.config.get("MAIL_DISABLED")
+
+
 def check_mail_settings(app: Flask) -> None:
     """Production needs a mail server (or an explicit HERBERT_MAIL_DISABLED=true); say plainly when email is off."""
-    configured = bool(app.config.get("MAIL_SERVER") or app.config.get("MAIL_SENDER"))
-    if configured and not app.config.get("MAIL_DISABLED"):
+    if email_reaches_carers(app):
         return
     if app.config["ENV"] == "production" and not app.config.get("MAIL_DISABLED"):
         raise RuntimeError(

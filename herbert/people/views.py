@@ -22,11 +22,11 @@ from herbert.photos.cleaning import photo_freshness
 from herbert.questions import registry
 from herbert.questions.changes import document_changes
 from herbert.questions.registry import COMPLETED, IN_PROGRESS, NOT_STARTED, SECTIONS
+from herbert.questions.sections.consent_and_review import REVIEW_MONTHS
 from herbert.records import erasure, store
 
 bp = Blueprint("people", __name__)
 
-REVIEW_MONTHS = 6
 STATUS_TAGS = {
     COMPLETED: {"text": "Completed"},
     IN_PROGRESS: {"tag": {"text": "In progress", "classes": "govuk-tag--light-blue"}},

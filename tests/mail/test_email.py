@@ -1,7 +1,8 @@
 """Reminders, security notices and what every email carries, read back from a real SMTP server (aiosmtpd)."""
 
 import logging
-from datetime import date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -9,13 +10,13 @@ from flask import Flask
 from herbert import clock, create_app
 from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
-from herbert.jobs.runner import enqueue
-from herbert.mail.delivery import deliver, queue_email
+from herbert.mail.delivery import queue_email
 from herbert.mail.models import OutboxMessage, SentReminder
 from herbert.mail.reminders import review_stage
 from herbert.models import Membership, Person, User
 from herbert.records import erasure, store
 from tests.support.mail import CANARIES, Mailbox, add_canary_person, link_to, parts, whole_message
+from tests.support.pages import page as page_of
 from tests.support.pages import post, text_of
 
 PASSWORD = "correct horse battery staple 42"
@@ -113,6 +114,72 @@ def test_unverified_carers_get_no_reminders_and_erased_people_none(mail_app: Fla
     with mail_app.app_context():
         erasure.erase_person(db.session.get(Person, erased))
     assert run_reminders(mail_app, TODAY)["review"] == 0
+
+
+def test_a_reminder_queued_before_an_erasure_is_never_sent(app: Flask, smtp: Mailbox, caplog):
+    """Reminders are queued while the mail server is down (waiting on huey's retries); meanwhile one person is
+    erased and a co-carer of the other stops caring for them. When the server is back, only the reminder that
+    still applies goes."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)  # nothing listens there
+    user_id = add_carer(app, "carer@example.com")
+    sister = add_carer(app, "sister@example.com")
+    erased = add_canary_person(app, user_id, review_on=TODAY)
+    kept = add_canary_person(app, user_id, review_on=TODAY)
+    share_with(app, kept, sister)
+    assert run_reminders(app, TODAY)["review"] == 3
+    with app.app_context():
+        unsent = db.select(db.func.count(OutboxMessage.id)).where(OutboxMessage.sent_at.is_(None))
+        assert db.session.execute(unsent).scalar() == 3  # all waiting on retries
+        erasure.erase_person(db.session.get(Person, erased))
+        db.session.execute(db.delete(Membership).filter_by(user_id=sister, person_id=kept))
+        db.session.commit()
+    app.config.update(MAIL_PORT=smtp.port)
+    app.extensions.pop("herbert.mail.sender")
+    with caplog.at_level(logging.INFO, logger="herbert.mail"):
+        assert run_due_retries(app, 35) == 3
+    (message,) = smtp.wait_for(1)
+    assert message["To"] == "carer@example.com" and link_to(message, "/people/") == f"/people/{kept}"
+    assert run_due_retries(app, 3600) == 0  # the dropped ones are done with, not retried
+    with app.app_context():
+        rows = db.session.execute(db.select(OutboxMessage)).scalars().all()
+        assert all(row.sent_at is not None and row.to_address == "" for row in rows)
+        assert sorted(row.last_error for row in rows) == ["", "no longer their carer", "person erased"]
+    assert "dropped: person erased" in caplog.text
+    assert len(smtp.wait_for(2, timeout=1)) == 1
+
+
+@pytest.mark.parametrize(
+    ("review_answers", "due"),
+    [
+        ({"date_completed": "2026-06-20", "next_review_date": "2026-12-11"}, date(2026, 12, 11)),  # its own date
+        ({"date_completed": "2026-06-20"}, date(2026, 12, 20)),  # six months after it was completed
+        ({}, date(2027, 6, 1)),  # six months from the day it was imported
+        ({"date_completed": "2025-01-02", "next_review_date": "2025-07-02"}, TODAY),  # long overdue: due now
+    ],
+)
+def test_an_imported_form_gets_its_review_reminder(mail_app: Flask, smtp: Mailbox, review_answers: dict, due: date):
+    from herbert.handover.transfer import export
+    from herbert.handover.transfer.importer import import_package
+
+    exporter = add_carer(mail_app, "old-service@example.com", verified=False)
+    importer = add_carer(mail_app, "carer@example.com")
+    with mail_app.app_context():
+        person = db.session.get(Person, store.create_person(exporter))
+        store.save_section(person, "about-the-person", {"full_name": CANARIES[0]})
+        store.save_section(person, "consent-and-review", review_answers)
+        store.publish(person, exporter, store.load_draft(person), None)
+        package = export.build_package(export.content_for_person(person), None)
+        clock.freeze(datetime.combine(TODAY, datetime.min.time()) + timedelta(hours=10))
+        try:
+            imported = import_package(package, importer)
+        finally:
+            clock.freeze(None)
+        assert db.session.get(Person, imported).next_review_on == datetime.combine(due, datetime.min.time())
+    assert run_reminders(mail_app, due)["review"] == 1
+    (message,) = smtp.wait_for(1)
+    assert message["To"] == "carer@example.com"
+    assert "is due for review today" in parts(message)[0]
+    assert link_to(message, "/people/") == f"/people/{imported}"
 
 
 def test_every_verified_carer_of_the_person_is_reminded(mail_app: Flask, smtp: Mailbox):
@@ -282,26 +349,111 @@ def test_no_personal_data_about_the_person_in_any_email(mail_app: Flask, client,
             assert url.startswith(("http://localhost/", "<http://localhost/")), url
 
 
+HOSTILE_HOST = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+
+
+def post_from_host(client, path: str, data: dict, headers: dict):
+    """GET the form and POST it, both carrying `headers` (cookies follow the host the client was told)."""
+    token = page_of(client.get(path, headers=headers)).find("input", {"name": "csrf_token"})["value"]
+    return client.post(path, data=data | {"csrf_token": token}, headers=headers)
+
+
+def test_email_links_come_from_public_url_never_from_the_request_host(mail_app: Flask, smtp: Mailbox):
+    """The requests that make these emails name another host (Host and X-Forwarded-Host); PUBLIC_URL differs from
+    the test client's own host too, so a link built from the request would show here."""
+    mail_app.config["PUBLIC_URL"] = "https://herbert.example.org"
+    user_id = add_carer(mail_app, "carer@example.com")
+    person_id = add_canary_person(mail_app, user_id)
+    token, code = open_share(mail_app, person_id, user_id)
+    police = mail_app.test_client()
+    assert post_from_host(police, f"/police/share/{token}", {"code": code}, HOSTILE_HOST).status_code == 303
+    stranger = mail_app.test_client()
+    response = post_from_host(stranger, "/forgotten-password", {"email": "carer@example.com"}, HOSTILE_HOST)
+    assert response.status_code == 302
+    messages = smtp.wait_for(2)
+    assert sorted(m["Subject"] for m in messages) == ["Police opened a form you shared", "Reset your password"]
+    for message in messages:
+        text = whole_message(message)
+        urls = re.findall(r"https?://[^\s<>\"]+", text)
+        assert urls and all(url.startswith("https://herbert.example.org/") for url in urls), urls
+        assert "evil.example" not in text and "localhost" not in text, text
+        assert message["Message-ID"].endswith("@herbert.example.org>")  # not the server's own host name
+
+
 # --- failures, the log, production --------------------------------------------------------------
 
 
-def test_a_failed_send_is_logged_by_id_only_and_retried(app: Flask, smtp: Mailbox, caplog):
+def run_due_retries(app: Flask, seconds_from_now: float) -> int:
+    """What huey's consumer does when its clock reaches now + seconds: the scheduler takes the retries due by then
+    from huey's schedule, and a worker executes each at that time. Returns how many ran."""
+    huey = app.extensions["herbert.jobs"].huey
+    when = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=seconds_from_now)
+    due = huey.read_schedule(when)
+    with app.app_context():
+        for task in due:
+            huey.execute(task, timestamp=when)
+    return len(due)
+
+
+def outbox_row(app: Flask, message_id: str) -> OutboxMessage:
+    with app.app_context():
+        row = db.session.get(OutboxMessage, message_id)
+        db.session.expunge(row)
+        return row
+
+
+def test_a_failed_send_is_retried_by_huey_with_backoff_and_logged_by_id_only(app: Flask, smtp: Mailbox, caplog):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)  # nothing listens there
     user_id = add_carer(app, "carer@example.com")
     with app.app_context(), caplog.at_level(logging.WARNING, logger="herbert.mail"):
-        user = db.session.get(User, user_id)
-        message_id = queue_email(user, "password-changed", when="today")
-        row = db.session.get(OutboxMessage, message_id)
-        assert row.sent_at is None and row.attempts == 1 and row.last_error == "ConnectionRefusedError"
-    logged = caplog.text
-    assert message_id in logged and "carer@example.com" not in logged
-    # The retry huey schedules (30 s later, then doubling) goes through once the server is back.
-    app.config.update(MAIL_PORT=smtp.port)
+        message_id = queue_email(db.session.get(User, user_id), "password-changed", when="today")
+    row = outbox_row(app, message_id)
+    assert row.sent_at is None and row.claimed_at is None and row.attempts == 1
+    assert row.last_error == "ConnectionRefusedError"
+    # huey's own retry: 30 s later, then 60 s (backoff 2), each one a real attempt at the unreachable server.
+    assert run_due_retries(app, 25) == 0
+    with caplog.at_level(logging.WARNING, logger="herbert.mail"):
+        assert run_due_retries(app, 35) == 1
+    assert outbox_row(app, message_id).attempts == 2
+    assert run_due_retries(app, 55) == 0  # the delay doubled
+    app.config.update(MAIL_PORT=smtp.port)  # the mail server is back
     app.extensions.pop("herbert.mail.sender")
-    with app.app_context():
-        enqueue(deliver, message_id)
+    assert run_due_retries(app, 65) == 1
     (message,) = smtp.wait_for(1)
     assert message["Subject"] == "Your password was changed"
+    row = outbox_row(app, message_id)
+    assert row.sent_at is not None and row.attempts == 3 and row.to_address == ""
+    assert run_due_retries(app, 3600) == 0  # nothing left scheduled
+    logged = caplog.text
+    assert f"email {message_id} not sent (attempt 1, ConnectionRefusedError)" in logged
+    assert f"email {message_id} not sent (attempt 2, ConnectionRefusedError)" in logged
+    assert "carer@example.com" not in logged and "Connection refused" not in logged
+
+
+def test_a_message_that_fails_before_the_send_gives_its_claim_back_for_the_retry(
+    mail_app: Flask, smtp: Mailbox, caplog
+):
+    """A failure while preparing the message (here: rendering it, for want of a value) must not leave the row
+    claimed: huey's retry would find a fresh claim and return as if it were sent, and it never would be."""
+    user_id = add_carer(mail_app, "carer@example.com")
+    with mail_app.app_context(), caplog.at_level(logging.WARNING):
+        message_id = queue_email(db.session.get(User, user_id), "password-changed")  # no "when": rendering raises
+    row = outbox_row(mail_app, message_id)
+    assert row.claimed_at is None and row.sent_at is None and row.attempts == 1 and row.last_error == "KeyError"
+    with caplog.at_level(logging.WARNING):
+        assert run_due_retries(mail_app, 35) == 1
+    assert outbox_row(mail_app, message_id).attempts == 2  # the retry really tried again
+    assert f"email {message_id} not sent (attempt 2, KeyError)" in caplog.text
+    assert "'when'" not in caplog.text  # the exception's text stays out of the log, huey's included
+    with mail_app.app_context():  # the cause goes away (the value the text needs is there now)
+        db.session.execute(
+            db.update(OutboxMessage).where(OutboxMessage.id == message_id).values(params='{"when": "today"}')
+        )
+        db.session.commit()
+    assert run_due_retries(mail_app, 65) == 1
+    (message,) = smtp.wait_for(1)
+    assert message["Subject"] == "Your password was changed"
+    assert outbox_row(mail_app, message_id).sent_at is not None
 
 
 def test_with_no_mail_server_messages_go_to_the_log(app: Flask, caplog):

@@ -2,6 +2,7 @@
 housekeeping jobs (expired share snapshots, ended sessions) run in immediate mode."""
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ def start_runner(app: Flask, smtp: Mailbox, jobs_url: str) -> subprocess.Popen:
         "HERBERT_MAIL_SERVER": "127.0.0.1",
         "HERBERT_MAIL_PORT": str(smtp.port),
         "HERBERT_MAIL_DEFAULT_SENDER": "noreply@example.org",
+        "HERBERT_JOBS_NAME": app.config["JOBS_NAME"],
     }
     if jobs_url:
         env["HERBERT_JOBS_URL"] = jobs_url
@@ -56,9 +58,10 @@ def test_a_real_job_runner_sends_what_the_web_app_queued(app: Flask, backend: st
     if storage == "redis":
         if not REDIS_URL:
             pytest.skip("needs HERBERT_TEST_REDIS_URL")
-        redis.Redis.from_url(REDIS_URL).flushdb()
         jobs_url = REDIS_URL
-    app.config.update(JOBS_URL=jobs_url, JOBS_IMMEDIATE=False)
+    # A queue name of this test's own: the Redis test database is shared (rate-limit counters of tests running
+    # beside this one live there), so only this queue's keys are ever looked at or deleted.
+    app.config.update(JOBS_URL=jobs_url, JOBS_IMMEDIATE=False, JOBS_NAME=f"herbert_test_{secrets.token_hex(6)}")
     app.extensions["herbert.jobs"] = JobRunner(app)
     client = app.test_client()
     response = post(client, "/sign-up", {"email": "carer@example.com", "password": "correct horse battery staple 42"})
@@ -80,28 +83,83 @@ def test_a_real_job_runner_sends_what_the_web_app_queued(app: Flask, backend: st
     finally:
         runner.send_signal(signal.SIGINT)  # what Ctrl-C does: finish, then stop
         _out, err = runner.communicate(timeout=30)
+        if storage == "redis":
+            delete_queue_keys(REDIS_URL, app.config["JOBS_NAME"])
     assert runner.returncode == 0, err[-2000:]
     assert "carer@example.com" not in err  # the runner's log names messages by id only
-    if storage == "redis":
-        redis.Redis.from_url(REDIS_URL).flushdb()
 
 
-def test_expired_share_snapshots_are_dropped_within_a_minute(app: Flask):
+def queue_keys(url: str, name: str) -> list[bytes]:
+    """The Redis keys of one huey queue (huey.redis.NAME, huey.schedule.NAME, ...), and no others."""
+    client = redis.Redis.from_url(url)
+    keys = client.scan_iter(match=f"huey.*.{name}*")
+    return [key for key in keys if key.split(b".", 2)[2].split(b".")[0] == name.encode()]
+
+
+def delete_queue_keys(url: str, name: str) -> None:
+    keys = queue_keys(url, name)
+    if keys:
+        redis.Redis.from_url(url).delete(*keys)
+
+
+def test_the_queue_on_redis_uses_its_own_keys_and_leaves_others_alone(app: Flask):
+    """Two services (or this test suite and another) can share one Redis database: each queue's keys carry its
+    name, and cleaning one up leaves every other key (another queue, rate-limit counters) where it was."""
+    if not REDIS_URL:
+        pytest.skip("needs HERBERT_TEST_REDIS_URL")
+    client = redis.Redis.from_url(REDIS_URL)
+    ours, theirs = (f"herbert_test_{secrets.token_hex(6)}" for _ in range(2))
+    counter = f"LIMITER/test-{secrets.token_hex(6)}"  # as another test's rate-limit count would look
+    client.set(counter, 3, ex=60)
+    try:
+        for name in (ours, theirs):
+            app.config.update(JOBS_URL=REDIS_URL, JOBS_IMMEDIATE=False, JOBS_NAME=name)
+            runner = JobRunner(app)
+            runner.huey.enqueue(runner.tasks["herbert.jobs.housekeeping.purge_sessions"].s())
+        assert [key.decode() for key in queue_keys(REDIS_URL, ours)] == [f"huey.redis.{ours}"]
+        delete_queue_keys(REDIS_URL, ours)
+        assert queue_keys(REDIS_URL, ours) == []
+        assert [key.decode() for key in queue_keys(REDIS_URL, theirs)] == [f"huey.redis.{theirs}"]
+        assert client.get(counter) == b"3"
+    finally:
+        delete_queue_keys(REDIS_URL, theirs)
+        client.delete(counter)
+
+
+def test_a_queue_name_huey_would_change_is_refused(app: Flask):
+    app.config["JOBS_NAME"] = "herbert-staging"  # huey drops the "-": two names could share keys unnoticed
+    with pytest.raises(RuntimeError, match="HERBERT_JOBS_NAME"):
+        JobRunner(app)
+
+
+def test_expired_shares_lose_their_snapshot_and_their_police_pdf_within_a_minute(app: Flask):
+    """Both sealed copies of the record go: the snapshot and the police PDF rendered from it (a real PDF, kept
+    as the share's background job keeps it), including a share whose snapshot an older job already emptied."""
+    from herbert.handover.shares import lifecycle as shares
+    from herbert.handover.shares import pdfs as share_pdfs
+
     with app.app_context():
         user = User(email="carer@example.com", password_hash="x")
         db.session.add(user)
         db.session.commit()
         person = db.session.get(Person, store.create_person(user.id))
-        from herbert.handover.shares import lifecycle as shares
-
-        live = shares.create_share(person, user.id, {"document": {}}, 24).share
-        ending = shares.create_share(person, user.id, {"document": {}}, 24).share
-        ending.expires_at = clock.utcnow() - timedelta(seconds=30)
+        live, ending, emptied_before = (
+            shares.create_share(person, user.id, {"document": {}}, 24).share for _ in range(3)
+        )
+        for share in (live, ending, emptied_before):
+            assert share_pdfs.keep_share_pdf(share.id)  # rendered and sealed, as when a share is made
+        assert share_pdfs.share_pdf(ending).startswith(b"%PDF")  # a real PDF of the record is kept
+        ending.expires_at = emptied_before.expires_at = clock.utcnow() - timedelta(seconds=30)
+        emptied_before.snapshot_sealed = b""  # what the job used to leave behind: the PDF without its snapshot
         db.session.commit()
-        assert housekeeping.drop_expired_snapshots() == 1
+        ids = live.id, ending.id, emptied_before.id
+        assert housekeeping.drop_expired_snapshots() == 2
         db.session.expire_all()
-        assert db.session.get(Share, ending.id).snapshot_sealed == b""
-        assert db.session.get(Share, live.id).snapshot_sealed != b""
+        live, ending, emptied_before = (db.session.get(Share, share_id) for share_id in ids)
+        assert ending.snapshot_sealed == b"" and ending.pdf_sealed is None
+        assert emptied_before.snapshot_sealed == b"" and emptied_before.pdf_sealed is None
+        assert live.snapshot_sealed != b"" and share_pdfs.share_pdf(live).startswith(b"%PDF")
+        assert housekeeping.drop_expired_snapshots() == 0  # nothing left to drop
 
 
 def test_ended_sessions_are_purged(app: Flask, client):

@@ -1,7 +1,11 @@
 """Email verification at sign-up and "Forgotten your password?", read back from a real SMTP server."""
 
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -11,10 +15,11 @@ from herbert.mail.models import AccountToken
 from herbert.models import WebSession
 from tests.support.accounts import user_row
 from tests.support.mail import Mailbox, link_to, parts
-from tests.support.pages import post, text_of
+from tests.support.pages import csrf_token, page, post, text_of
 
 PASSWORD = "correct horse battery staple 42"
 NEW_PASSWORD = "purple elephant marmalade 1999"
+PARALLEL = 12
 
 
 def sign_up(client: FlaskClient, address: str = "carer@example.com"):
@@ -99,18 +104,18 @@ def test_reset_requests_are_rate_limited_per_address(mail_app: Flask, client, sm
     assert statuses == [302, 302, 302, 429]
 
 
-def test_reset_with_two_factor_still_asks_for_the_code(mail_app: Flask, client, smtp: Mailbox):
-    import re
-
-    import pyotp
-    from bs4 import BeautifulSoup
-
-    sign_up(client)
-    set_up = BeautifulSoup(client.get("/account/two-factor/set-up").data, "html.parser")
+def turn_on_two_factor(client: FlaskClient) -> list[str]:
+    """Two-factor sign-in on for the signed-in carer, through the pages; returns the recovery codes shown."""
+    set_up = page(client.get("/account/two-factor/set-up"))
     secret = re.sub(r"\s", "", set_up.find(id="secret-key").get_text())
     response = post(client, "/account/two-factor/set-up", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 200
-    recovery = [c.get_text() for c in BeautifulSoup(response.data, "html.parser").select(".app-recovery-codes code")]
+    return [code.get_text() for code in page(response).select(".app-recovery-codes code")]
+
+
+def test_reset_with_two_factor_still_asks_for_the_code(mail_app: Flask, client, smtp: Mailbox):
+    sign_up(client)
+    recovery = turn_on_two_factor(client)
     fresh = mail_app.test_client()
     ask_for_reset(fresh, "carer@example.com")
     path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
@@ -121,6 +126,56 @@ def test_reset_with_two_factor_still_asks_for_the_code(mail_app: Flask, client, 
     assert fresh.get("/people").status_code == 302  # not signed in yet, link not used up
     accepted = post(fresh, path, {"new_password": NEW_PASSWORD, "code": recovery[0]})
     assert accepted.status_code == 302 and fresh.get("/people").status_code == 200
+
+
+def test_five_wrong_codes_spend_the_reset_link(mail_app: Flask, client, smtp: Mailbox):
+    sign_up(client)
+    recovery = turn_on_two_factor(client)
+    fresh = mail_app.test_client()
+    ask_for_reset(fresh, "carer@example.com")
+    path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
+    answers = [post(fresh, path, {"new_password": NEW_PASSWORD, "code": f"00000{n}"}) for n in range(5)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200, 410]
+    assert "You can try 4 more times with this link" in text_of(answers[0])
+    assert "You can try 1 more time with this link" in text_of(answers[3])
+    assert "This link has stopped working" in text_of(answers[4])
+    right = post(fresh, path, {"new_password": NEW_PASSWORD, "code": recovery[0]}, token_from="/forgotten-password")
+    assert right.status_code == 410  # spent: not even the right code opens it now
+    assert fresh.get("/people").status_code == 302
+    signed_out = mail_app.test_client()  # the password did not change
+    assert post(signed_out, "/sign-in", {"email": "carer@example.com", "password": PASSWORD}).status_code == 302
+    ask_for_reset(fresh, "carer@example.com")  # a new link gets a new allowance
+    path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
+    assert post(fresh, path, {"new_password": NEW_PASSWORD, "code": recovery[1]}).status_code == 302
+
+
+def test_parallel_wrong_codes_check_at_most_five_per_link(mail_app: Flask, client, smtp: Mailbox, backend: str):
+    """Twelve wrong codes sent at the same moment, each from its own browser and address: only five are checked
+    (four told "not correct", then the link is spent), on SQLite and PostgreSQL."""
+    sign_up(client)
+    turn_on_two_factor(client)
+    ask_for_reset(mail_app.test_client(), "carer@example.com")
+    path = link_to(smtp.to("carer@example.com")[-1], "/reset-password/")
+    browsers = []
+    for n in range(PARALLEL):
+        browser = mail_app.test_client()
+        browser.environ_base["REMOTE_ADDR"] = f"10.7.0.{n}"  # the per-address limit is not what is under test
+        browsers.append((browser, csrf_token(browser, path)))
+    barrier = threading.Barrier(PARALLEL)
+
+    def wrong_code(item: tuple[FlaskClient, str]) -> int:
+        browser, token = item
+        barrier.wait()
+        data = {"new_password": NEW_PASSWORD, "code": "123456", "csrf_token": token}
+        return browser.post(path, data=data).status_code
+
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        statuses = sorted(pool.map(wrong_code, browsers))
+    print(f"\nreset codes in parallel: {statuses.count(200)} told wrong, {statuses.count(410)} refused")
+    assert statuses == [200] * 4 + [410] * (PARALLEL - 4)
+    with mail_app.app_context():
+        row = db.session.execute(db.select(AccountToken).filter_by(purpose="reset")).scalar_one()
+        assert row.code_attempts == 5 and row.used_at is not None
 
 
 def test_a_reset_leaves_no_valid_session_rows_behind(mail_app: Flask, client, smtp: Mailbox):

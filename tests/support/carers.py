@@ -29,14 +29,19 @@ class Carer:
     person_id: str
     app: Flask | None = None
     user_id: int | None = None
-    _token: str | None = field(default=None, repr=False)
+    _token: tuple[str, str] | None = field(default=None, repr=False)  # (the session cookie it belongs to, token)
 
     @property
     def token(self) -> str:
-        """The session's CSRF token (valid for the whole session), fetched once from a real page."""
-        if self._token is None:
-            self._token = csrf_token(self.client, "/account")
-        return self._token
+        """The session's CSRF token, fetched from a real page once per session (signing out and in again starts a
+        new session with a new token)."""
+        cookie = self.client.get_cookie(self.client.application.config["SESSION_COOKIE_NAME"])
+        session = cookie.value if cookie is not None else ""
+        if self._token is None or self._token[0] != session:
+            token = csrf_token(self.client, "/account")
+            cookie = self.client.get_cookie(self.client.application.config["SESSION_COOKIE_NAME"])
+            self._token = (cookie.value if cookie is not None else "", token)
+        return self._token[1]
 
     def url(self, section: str, page: str = "", row: str = "") -> str:
         return "/".join(part for part in (f"/people/{self.person_id}", section, page, row) if part)

@@ -268,19 +268,6 @@ def end_all_shares(person: Person, reason: str) -> int:
     return count
 
 
-def drop_expired_snapshots(person: Person) -> None:
-    """Expired shares keep no copy of the record (data minimisation); their rows stay for the history."""
-    now = utcnow()
-    changed = False
-    for share in shares_of(person):
-        if (share.snapshot_sealed or share.pdf_sealed) and state_of(share, now) is not ShareState.ACTIVE:
-            share.snapshot_sealed = b""
-            share.pdf_sealed = None
-            changed = True
-    if changed:
-        db.session.commit()
-
-
 def shares_of(person: Person) -> list[Share]:
     return list(
         db.session.execute(

@@ -10,7 +10,8 @@ and keep it.
 
 A render is kept only if the share is still live and its snapshot is still the one rendered, decided by one
 conditional UPDATE, so a render that finishes just as the share ends, locks or gets new details is dropped.
-The kept copy goes whenever the sealed snapshot goes (share ended, locked, expired: see lifecycle.py) and with
+The kept copy goes whenever the sealed snapshot goes (share ended or locked: see lifecycle.py; expired: the job runner's
+herbert.jobs.housekeeping.drop_expired_snapshots, within a minute) and with
 the person (erasure destroys the key, then deletes the rows).
 """
 

@@ -68,7 +68,7 @@ def _render_handover(person: Person, form: ShareForm, status: int = 200):
             report_open=report_row is not None,
             rows=missing.report_rows(report, _photo_captions(person)) if report else [],
             seen_and_reported=missing.seen_and_reported(report) if report else "",
-            step_up=stepup.needs_step_up(),
+            step_up=stepup.needs_step_up(police_share=True),
             needs_code=stepup.needs_code(),
             live_shares=[s for s in panel["shares"] if s["state"] == "active"],
             live_limit=allowance.live_limit(),
@@ -100,14 +100,18 @@ def create(person_id: str):
         form = _share_form(person, form)
         form.submit.errors = [refusal]
         return _render_handover(person, form)
-    if not form.validate_on_submit() or not stepup.confirm(form):
+    asked = stepup.needs_step_up(police_share=True)
+    if not form.validate_on_submit() or not stepup.confirm(form, police_share=True):
         return _render_handover(person, _share_form(person, form))
     g.secret_accepted = True  # the password was right: this must not use up the per-account allowance
     allowance.count_creation(g.user.id)
     hours = int(form.hours.data or shares.DEFAULT_HOURS)
     source = form.source.data or snapshot.default_source(person)
     issued = shares.create_share(person, g.user.id, snapshot.build_snapshot(person, source), hours, source)
-    record_event(Action.SHARE_CREATE, person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}")
+    how = "password checked" if asked else "signed in on a known device"
+    record_event(
+        Action.SHARE_CREATE, person_id=person.id, detail=f"share {issued.share.id}, {hours} h, {source}, {how}"
+    )
     share_pdfs.keep_share_pdf_soon(issued.share)  # ready before police ask for it
     link = public_url_for("police.open_share", token=issued.token)
     qr = segno.make(link, error="m")

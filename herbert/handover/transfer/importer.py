@@ -6,10 +6,13 @@ photos included). Only then is the person created; if storing fails part-way, th
 """
 
 import logging
+from datetime import date, datetime, time
 from typing import Any
 
 from herbert import caps
 from herbert.audit import Action, record_event
+from herbert.clock import utcnow
+from herbert.dates import add_months, as_date
 from herbert.extensions import db
 from herbert.handover import form_facts
 from herbert.handover.missing import report as missing
@@ -17,6 +20,8 @@ from herbert.handover.missing.report_check import ReportRefused, check_report
 from herbert.handover.transfer.unpack import PackageRejected, ValidatedPackage, read_package
 from herbert.models import Person
 from herbert.questions.answer_check import AnswerRefused, check_document
+from herbert.questions.registry import CONSENT_SECTION
+from herbert.questions.sections.consent_and_review import REVIEW_MONTHS
 from herbert.questions.validators import minimisation_problem
 from herbert.records import erasure, store
 
@@ -54,8 +59,10 @@ def _store(person_id: str, user_id: int, package: ValidatedPackage) -> None:
     person = db.session.get(Person, person_id)
     assert person is not None
     content = package.content
-    for version in content.versions:
-        store.publish(person, user_id, version["document"], next_review_on=None)
+    today = utcnow().date()
+    for version in content.versions:  # oldest first: the newest sets the person's review date, as publishing does
+        review_on = imported_review_date(version["document"], today)
+        store.publish(person, user_id, version["document"], datetime.combine(review_on, time()))
     store.replace_draft(person, content.document)
     primary_id = None
     # Added oldest-listed first, so the store's "newest first" order matches the package's order.
@@ -76,6 +83,19 @@ def _store(person_id: str, user_id: int, package: ValidatedPackage) -> None:
             missing.close_report(person, opened, {})
     person.status = "missing" if missing.open_report(person) else missing.status_when_not_missing(person)
     db.session.commit()
+
+
+def imported_review_date(document: dict[str, Any], today: date) -> date:
+    """When an imported version is due for review, so its review reminders go like any confirmed form's: the
+    form's own next review date (section M) when it has one, otherwise six months after the date it was
+    completed (or from today when it has neither), as publishing sets it. A date already past means the form is
+    overdue now: it becomes today, so the "due" reminder goes at once (the overdue reminders stop eight weeks
+    after the date, so an older package's own date would never get one)."""
+    review = document.get(CONSENT_SECTION) or {}
+    due = as_date(review.get("next_review_date"))
+    if due is None:
+        due = add_months(as_date(review.get("date_completed")) or today, REVIEW_MONTHS)
+    return max(due, today)
 
 
 def check_answers(package: ValidatedPackage) -> None:

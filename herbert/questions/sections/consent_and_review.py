@@ -13,6 +13,7 @@ from herbert.questions.fields import (
 from herbert.questions.structure import Page, QuestionForm, Section
 
 SLUG = "consent-and-review"
+REVIEW_MONTHS = 6  # the next review date, when the carer leaves it blank: this long after the form is confirmed
 
 
 class CompletedByForm(QuestionForm):
