@@ -28,7 +28,8 @@ def sign_in_again(carer) -> None:
     """Sign out and in on the same browser: it is now a device this account has signed in on before."""
     carer.post("/sign-out")
     token = csrf_token(carer.client, "/sign-in")
-    response = carer.client.post("/sign-in", data={"email": "carer@example.com", "password": PASSWORD, "csrf_token": token})
+    data = {"email": "carer@example.com", "password": PASSWORD, "csrf_token": token}
+    response = carer.client.post("/sign-in", data=data)
     assert response.status_code == 302
 
 
