@@ -49,6 +49,7 @@ class Defaults:
     MAX_LIST_ROWS = 15
     MAX_PHOTOS_PER_PERSON = 20
     MAX_PEOPLE_PER_ACCOUNT = 25
+    MAX_RESIDENTS_PER_ORGANISATION = 500
     IMPORT_MAX_TOTAL_PIXELS = 100_000_000
     # Where carers and police reach the service, e.g. "https://herbert.example.org". Every absolute link (share
     # links, QR codes, emails) is built from it, never from the request's Host header; production requires it.

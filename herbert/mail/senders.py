@@ -74,6 +74,14 @@ class LogSender:
             log.info("email off: message %s (%s) not sent", email.message_id, email.kind)
 
 
+def email_is_on(app: Flask) -> bool:
+    """Whether emails leave the service (a mail server or another sender is set, and email is not turned off);
+    when not, pages that would email a link show it for the carer to pass on instead."""
+    if app.config.get("MAIL_SENDER"):
+        return True
+    return bool(app.config.get("MAIL_SERVER")) and not app.config.get("MAIL_DISABLED")
+
+
 def make_sender(app: Flask) -> Sender:
     dotted = app.config.get("MAIL_SENDER")
     if dotted:
