@@ -148,3 +148,15 @@ def staff_member_id(app: Flask, organisation_id: str, email: str) -> int:
             .join(User, User.id == OrganisationMember.user_id)
             .where(OrganisationMember.organisation_id == organisation_id, User.email == email)
         ).scalar_one()
+
+
+def emails_to(smtp, address: str, subject_words: str, timeout: float = 20.0) -> list:
+    """The messages to an address whose subject holds these words, waiting for the first to arrive (the SMTP
+    server receives on its own thread)."""
+
+    def found() -> list:
+        return [message for message in smtp.to(address) if subject_words in message["Subject"]]
+
+    with smtp.arrived:
+        smtp.arrived.wait_for(lambda: bool(found()), timeout=timeout)
+    return found()
