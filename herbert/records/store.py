@@ -209,12 +209,16 @@ def _open_json(person: Person, table: str, record_id: str | int, part: str, seal
     if sealed is None:
         log.error("sealed %s %s of person %s (%s) is missing", table, record_id, person.id, part)
         raise RecordUnreadable(f"{table} {record_id} cannot be opened")
-    key = data_key(person)
+    return _open_json_with(data_key(person), person.id, table, record_id, part, sealed)
+
+
+def _open_json_with(key: bytes, person_id: str, table: str, record_id: str | int, part: str, sealed: bytes) -> Any:
+    """Open with a key already unwrapped (a list that opens many values of one person asks for it once)."""
     try:
         plaintext = crypto.open_sealed(key, sealed, crypto.associated_data(table, record_id, part))
         return json.loads(plaintext)
     except (crypto.DecryptionError, ValueError):
-        log.error("sealed %s %s of person %s (%s) failed to open", table, record_id, person.id, part)
+        log.error("sealed %s %s of person %s (%s) failed to open", table, record_id, person_id, part)
         raise RecordUnreadable(f"{table} {record_id} cannot be opened") from None
 
 
@@ -451,13 +455,12 @@ def residents_of(organisation_id: str) -> list[ResidentSummary]:
         if wrapper.is_forgotten(person.id):
             continue
         try:
-            summary = load_summary(person)
+            key = data_key(person)  # once per resident, not once per value opened
+            summary = {}
+            if person.summary_sealed is not None:
+                summary = _open_json_with(key, person.id, "people", person.id, "summary", person.summary_sealed)
             photos = tuple(
-                {
-                    key: value
-                    for key, value in _open_json(person, "photos", photo_id, "details", sealed).items()
-                    if key in ("kind", "taken_on")
-                }
+                _photo_dates(_open_json_with(key, person.id, "photos", photo_id, "details", sealed))
                 for photo_id, sealed in sealed_photos.get(person.id, [])
             )
             readable = True
@@ -479,6 +482,11 @@ def residents_of(organisation_id: str) -> list[ResidentSummary]:
             )
         )
     return residents
+
+
+def _photo_dates(details: dict[str, Any]) -> dict[str, Any]:
+    """Only what a photo's freshness needs: its kind and when it was taken (never its caption)."""
+    return {"kind": details.get("kind"), "taken_on": details.get("taken_on")}
 
 
 def names_of(person_ids: Iterable[str]) -> dict[str, str]:
