@@ -195,3 +195,22 @@ def test_hostile_staff_invitations_are_refused_and_nothing_stored(app):
         assert response.status_code == 200 and message in page_text(response), message
     with app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(OrganisationInvitation)).scalar_one() == 0
+
+
+def test_the_only_admin_cannot_delete_their_account_until_someone_else_is_one(app):
+    from tests.conftest import PASSWORD
+
+    admin = Person(app, "manager@example.com")
+    home = set_up_organisation(admin)
+    page = admin.client.get("/account/delete")
+    assert "You are the only admin of Rowan House" in page_text(page)
+    response = admin.post("/account/delete", {"password": PASSWORD})
+    assert response.status_code == 200 and "Make someone else an admin first" in page_text(response)
+    with app.app_context():
+        assert db.session.execute(db.select(User).filter_by(email="manager@example.com")).first() is not None
+    deputy = Person(app, "deputy@example.com")
+    join_staff(admin, home, deputy, "admin")
+    assert admin.post("/account/delete", {"password": PASSWORD}).status_code == 302
+    with app.app_context():
+        assert db.session.execute(db.select(User).filter_by(email="manager@example.com")).first() is None
+    assert deputy.client.get(f"/organisations/{home}/staff").status_code == 200
