@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from herbert import pages
     from herbert.auth import account
     from herbert.auth import views as auth_views
+    from herbert.care import organisation_views
     from herbert.care import views as care_views
     from herbert.documents import views as document_views
     from herbert.handover import found
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
         found,
         mail_account_views,
         care_views,
+        organisation_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -84,9 +84,23 @@ class Action(StrEnum):
     CARER_REMOVE = "carer.remove"
     CARER_LEAVE = "carer.leave"
     CARER_HANDOVER = "carer.handover"
+    ORGANISATION_CREATE = "organisation.create"
+    STAFF_INVITE = "staff.invite"
+    STAFF_INVITE_CANCEL = "staff.invite-cancel"
+    STAFF_INVITE_REFUSE = "staff.invite-refuse"
+    STAFF_JOIN = "staff.join"
+    STAFF_CHANGE = "staff.change"
+    STAFF_REMOVE = "staff.remove"
+    RESIDENT_ADMIT = "resident.admit"
+    RESIDENT_UNIT = "resident.unit"
+    RESIDENT_DISCHARGE_START = "resident.discharge-start"
+    RESIDENT_DISCHARGE = "resident.discharge"
 
 
 SUMMARISED_ACTIONS = frozenset({Action.PERSON_VIEW, Action.VERSION_VIEW})
+# Recorded at most once per actor, person and detail, ever: a stranger reloading an invitation meant for someone
+# else must not be able to flood the carers' activity log.
+ONCE_ACTIONS = frozenset({Action.CARER_INVITE_REFUSE, Action.STAFF_INVITE_REFUSE})
 
 # What the carer reads in the activity log, for every action.
 ACTION_LABELS: dict[Action, str] = {
@@ -135,6 +149,17 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CARER_REMOVE: "Removed a carer",
     Action.CARER_LEAVE: "Left the form",
     Action.CARER_HANDOVER: "Handed ownership over",
+    Action.ORGANISATION_CREATE: "Organisation set up",
+    Action.STAFF_INVITE: "Invited a member of staff",
+    Action.STAFF_INVITE_CANCEL: "Cancelled a staff invitation",
+    Action.STAFF_INVITE_REFUSE: "A staff invitation was turned down",
+    Action.STAFF_JOIN: "Joined the staff",
+    Action.STAFF_CHANGE: "Changed what a member of staff can do",
+    Action.STAFF_REMOVE: "Removed a member of staff",
+    Action.RESIDENT_ADMIT: "Admitted as a resident",
+    Action.RESIDENT_UNIT: "Unit or floor changed",
+    Action.RESIDENT_DISCHARGE_START: "Discharge or move started",
+    Action.RESIDENT_DISCHARGE: "Discharged or moved",
 }
 # Names events were recorded under before the actions were one enumeration: old rows keep their label.
 LEGACY_ACTIONS: dict[str, Action] = {
@@ -227,8 +252,11 @@ def record_event(
     detail = detail[:DETAIL_MAX]
     try:
         _serialise_appends(session)
-        if action in SUMMARISED_ACTIONS and _viewed_recently(action, person_id, actor_user_id, detail):
+        if action in SUMMARISED_ACTIONS and _recorded_since(action, person_id, actor_user_id, detail, VIEW_WINDOW):
             session.commit()  # release the append lock; nothing new to record
+            return
+        if action in ONCE_ACTIONS and _recorded_since(action, person_id, actor_user_id, detail, None):
+            session.commit()
             return
         last = session.execute(db.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
         prev_hash = last or GENESIS
@@ -251,20 +279,23 @@ def record_event(
         raise
 
 
-def _viewed_recently(action: str, person_id: str | None, actor: int | None, detail: str) -> bool:
-    """The same view by the same carer is already recorded within the last VIEW_WINDOW (read under the lock)."""
-    since = utcnow() - VIEW_WINDOW
+def _recorded_since(
+    action: str, person_id: str | None, actor: int | None, detail: str, window: timedelta | None
+) -> bool:
+    """The same event by the same actor is already recorded within `window` (ever, when None); read under the
+    append lock, so two requests at once cannot both find nothing."""
     query = (
         db.select(AuditEvent.id)
         .where(
             AuditEvent.action == action,
-            AuditEvent.person_id == person_id,
+            AuditEvent.person_id.is_(None) if person_id is None else AuditEvent.person_id == person_id,
             AuditEvent.actor_user_id.is_(None) if actor is None else AuditEvent.actor_user_id == actor,
             AuditEvent.detail == detail,
-            AuditEvent.at >= since,
         )
         .limit(1)
     )
+    if window is not None:
+        query = query.where(AuditEvent.at >= utcnow() - window)
     return db.session.execute(query).first() is not None
 
 
@@ -364,3 +395,62 @@ def events_for_person(person_id: str, limit: int = 50) -> list[AuditEvent]:
             db.select(AuditEvent).where(AuditEvent.person_id == person_id).order_by(AuditEvent.id.desc()).limit(limit)
         ).scalars()
     )
+
+
+# What an organisation's admins can look for in its audit view: who viewed, edited, printed and shared.
+ORGANISATION_EVENT_KINDS: dict[str, tuple[str, frozenset[Action]]] = {
+    "viewed": ("Viewed", frozenset({Action.PERSON_VIEW, Action.VERSION_VIEW})),
+    "edited": (
+        "Edited",
+        frozenset(
+            {
+                Action.SECTION_EDIT,
+                Action.SECTION_CONFLICT,
+                Action.VERSION_PUBLISH,
+                Action.PHOTO_ADD,
+                Action.PHOTO_CHANGE,
+                Action.PHOTO_MAKE_MAIN,
+                Action.PHOTO_REMOVE,
+                Action.RESIDENT_UNIT,
+                Action.MISSING_EDIT,
+                Action.MISSING_FOUND,
+            }
+        ),
+    ),
+    "printed": ("Printed or downloaded", frozenset({Action.PDF_DOWNLOAD, Action.MISSING_PDF, Action.RECORD_EXPORT})),
+    "shared": (
+        "Shared",
+        frozenset(
+            {
+                Action.MISSING_REPORT,
+                Action.SHARE_CREATE,
+                Action.SHARE_OPEN,
+                Action.SHARE_END,
+                Action.SHARE_PDF,
+                Action.SHARE_EXPORT,
+                Action.CARER_INVITE,
+                Action.CARER_JOIN,
+            }
+        ),
+    ),
+}
+
+
+def organisation_marker(organisation_id: str) -> str:
+    """How an event about an organisation starts its detail ("organisation <id>, ..."): its audit view finds
+    staff changes, admissions and discharges by this, and residents' events by their person id."""
+    return f"organisation {organisation_id},"
+
+
+def events_for_organisation(
+    organisation_id: str, person_ids: list[str], kind: str = "", limit: int = 200
+) -> list[AuditEvent]:
+    """The newest events about an organisation's residents and its own staff, admissions and discharges (a
+    discharged resident's discharge stays in view; the rest of their trail leaves with them)."""
+    about = AuditEvent.detail.like(organisation_marker(organisation_id) + "%")
+    if person_ids:
+        about = about | AuditEvent.person_id.in_(person_ids)
+    query = db.select(AuditEvent).where(about)
+    if kind in ORGANISATION_EVENT_KINDS:
+        query = query.where(AuditEvent.action.in_([action.value for action in ORGANISATION_EVENT_KINDS[kind][1]]))
+    return list(db.session.execute(query.order_by(AuditEvent.id.desc()).limit(limit)).scalars())

@@ -11,7 +11,8 @@ from flask import current_app
 DEFAULTS = {
     "MAX_LIST_ROWS": 15,  # rows in each "add another" list (medicines, contacts, places, ...)
     "MAX_PHOTOS_PER_PERSON": 20,
-    "MAX_PEOPLE_PER_ACCOUNT": 25,  # enough for a small care home's residents
+    "MAX_PEOPLE_PER_ACCOUNT": 25,  # a family's; an organisation's residents have their own cap
+    "MAX_RESIDENTS_PER_ORGANISATION": 500,  # the residents dashboard is measured with 500 (bench_residents.py)
     "IMPORT_MAX_TOTAL_PIXELS": 100_000_000,  # decoded across a whole import package (20 photos of 5 MP)
     "MAX_LIVE_SHARES_PER_PERSON": 5,  # police shares working at once (each is re-rendered when details change)
 }
@@ -37,6 +38,7 @@ def rows_hint(noun: str, limit: int) -> str:
 
 PHOTOS_FULL = "You can add up to {limit} photos for each person. Remove one before you add another."
 PEOPLE_FULL = "You can add up to {limit} people to your account. Delete one before you add another."
+RESIDENTS_FULL = "An organisation can have up to {limit} residents. Discharge one before you admit another."
 
 
 def photos_held(person_id: str) -> int:
@@ -58,3 +60,14 @@ def people_held(user_id: int) -> int:
         .where(Membership.user_id == user_id, Person.status != "erased")
     )
     return int(db.session.scalar(query) or 0)
+
+
+def residents_held(organisation_id: str) -> int:
+    """Residents an organisation looks after."""
+    from herbert.extensions import db
+    from herbert.models import Residency
+
+    return int(
+        db.session.scalar(db.select(db.func.count()).select_from(Residency).filter_by(organisation_id=organisation_id))
+        or 0
+    )

@@ -49,6 +49,7 @@ class Defaults:
     MAX_LIST_ROWS = 15
     MAX_PHOTOS_PER_PERSON = 20
     MAX_PEOPLE_PER_ACCOUNT = 25
+    MAX_RESIDENTS_PER_ORGANISATION = 500
     IMPORT_MAX_TOTAL_PIXELS = 100_000_000
     MAX_LIVE_SHARES_PER_PERSON = 5
     # Where carers and police reach the service, e.g. "https://herbert.example.org". Every absolute link (share

@@ -6,7 +6,7 @@ herbert.records.store (and, for account secrets, herbert.auth).
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from herbert.clock import utcnow
@@ -93,6 +93,73 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column()
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     cancelled_at: Mapped[datetime | None] = mapped_column()
+    # Accepted on behalf of an organisation the invitee runs (the person becomes its resident), not as themselves.
+    for_organisation: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A discharge or move: accepting it ends this organisation's residency in the same transaction.
+    discharge_from: Mapped[str | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+
+
+class Organisation(db.Model):
+    """A care home, supported-living provider, hospital ward or day centre whose staff keep residents' forms.
+
+    Its name, address and type are about the organisation, not about anyone it cares for, so they are plaintext.
+    """
+
+    __tablename__ = "organisations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random hex, so URLs reveal no counts
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))  # herbert.care.organisations.KINDS
+    address: Mapped[str] = mapped_column(String(500))
+    postcode: Mapped[str] = mapped_column(String(12), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrganisationMember(db.Model):
+    """An account on an organisation's staff: an admin (two-factor required) or staff, who see its residents
+    as editors or viewers (`resident_role`, chosen by an admin). Deleting the row ends every such access."""
+
+    __tablename__ = "organisation_members"
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin | staff
+    resident_role: Mapped[str] = mapped_column(String(20), default="editor")  # staff: editor | viewer
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_active_at: Mapped[datetime | None] = mapped_column()  # written at most once a minute
+
+
+class OrganisationInvitation(db.Model):
+    """An invitation to join an organisation's staff: bound to one address, single use, expiring; only the
+    SHA-256 of its token is kept."""
+
+    __tablename__ = "organisation_invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))  # admin | staff
+    resident_role: Mapped[str] = mapped_column(String(20), default="editor")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+
+
+class Residency(db.Model):
+    """A person cared for by an organisation (one at a time), and the role the organisation holds on their
+    record: owner when it admitted them itself, or what the family granted when they invited it. The
+    resident's unit or floor is personal, so it lives in their sealed summary, never here."""
+
+    __tablename__ = "residencies"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="owner")
+    admitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    admitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class DraftSection(db.Model):

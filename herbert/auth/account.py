@@ -17,6 +17,7 @@ from herbert.auth.passwords import hash_password, verify_password
 from herbert.auth.sessions import end_all_sessions, rotate_session
 from herbert.auth.sign_in import KNOWN_DEVICE
 from herbert.care.members import account_deletion_plan, release_account
+from herbert.care.organisations import sole_admin_of
 from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.mail import notices
@@ -181,9 +182,14 @@ def two_factor_turn_off():
 @account_password_limits
 def delete():
     form = DeleteAccountForm()
+    # An organisation must keep an admin: its residents' forms would have nobody to manage them.
+    runs_alone = sole_admin_of(g.user.id)
     if form.validate_on_submit():
         user: User = g.user
-        if not verify_password(user.password_hash, form.password.data):
+        if runs_alone:
+            names = ", ".join(organisation.name for organisation in runs_alone)
+            form.password.errors.append(f"You are the only admin of {names}. Make someone else an admin first")
+        elif not verify_password(user.password_hash, form.password.data):
             form.password.errors.append(WRONG_PASSWORD)
         else:
             user_id = user.id
@@ -201,7 +207,8 @@ def delete():
             rotate_session(session)  # type: ignore[arg-type]  (a new anonymous session carries the message)
             flash(deleted_message(erased, handed))
             return redirect(url_for("pages.start"))
-    return render_template("account/delete.html", form=form, plan=account_deletion_plan(g.user.id))
+    plan = account_deletion_plan(g.user.id)
+    return render_template("account/delete.html", form=form, plan=plan, runs_alone=runs_alone)
 
 
 def deleted_message(erased: int, handed: int = 0) -> str:

@@ -2,22 +2,52 @@
 and what happens to each person when a carer deletes their account.
 
 A person always keeps at least one owner while they have any carer: the last owner cannot be demoted,
-removed or leave without handing ownership over (or erasing the person).
+removed or leave without handing ownership over (or erasing the person). The organisation a person lives
+with counts as an owner when it holds that role. Each change that could take the last owner away decides
+under the person's lock (store.lock_person), so two owners demoting or removing each other at the same
+moment cannot both succeed.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from herbert.access import Role, role_of
 from herbert.audit import Action, record_event
 from herbert.clock import utcnow
+from herbert.dates import uk_time
 from herbert.extensions import db
+from herbert.mail.delivery import queue_email
 from herbert.models import Invitation, Membership, Person, User
 from herbert.records import erasure, store
+
+log = logging.getLogger(__name__)
 
 
 class LastOwner(Exception):
     """The change would leave the person with no owner."""
+
+
+class CarerGone(Exception):
+    """The carer's row was removed meanwhile (by another owner, or they left)."""
+
+
+def _locked(row: Membership) -> Membership:
+    """Take the person's lock, then read the carer's row again as it is now (it may have changed or gone)."""
+    row_id, person_id = row.id, row.person_id
+    store.lock_person(person_id)
+    current = db.session.execute(
+        db.select(Membership).filter_by(id=row_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if current is None:
+        db.session.rollback()
+        raise CarerGone
+    return current
+
+
+def _would_leave_no_owner(row: Membership) -> bool:
+    """Whether taking this carer's ownership away leaves none (read under the person's lock)."""
+    return role_of(row.role) == Role.OWNER and store.owner_count(row.person_id, except_membership=row.id) == 0
 
 
 @dataclass(frozen=True)
@@ -49,18 +79,14 @@ def membership(person: Person, membership_id: int) -> Membership | None:
     ).scalar_one_or_none()
 
 
-def _owner_count(person_id: str) -> int:
-    return db.session.execute(
-        db.select(db.func.count()).select_from(Membership).filter_by(person_id=person_id, role=Role.OWNER.value)
-    ).scalar_one()
-
-
 def change_role(row: Membership, role: Role) -> Role:
     """Set a carer's role; returns the old one. Refuses to demote the last owner."""
-    old = role_of(row.role)
-    if old == Role.OWNER and role != Role.OWNER and _owner_count(row.person_id) <= 1:
+    current = _locked(row)
+    old = role_of(current.role)
+    if role != Role.OWNER and _would_leave_no_owner(current):
+        db.session.rollback()
         raise LastOwner
-    row.role = role.value
+    current.role = role.value
     db.session.commit()
     return old
 
@@ -70,20 +96,32 @@ def remove(row: Membership) -> None:
 
     Open invitations to the same address end too, so a removed carer cannot come back with an old link.
     """
-    if role_of(row.role) == Role.OWNER and _owner_count(row.person_id) <= 1:
+    current = _locked(row)
+    if _would_leave_no_owner(current):
+        db.session.rollback()
         raise LastOwner
-    email = db.session.execute(db.select(User.email).filter_by(id=row.user_id)).scalar_one()
+    email = db.session.execute(db.select(User.email).filter_by(id=current.user_id)).scalar_one()
     db.session.execute(
         db.update(Invitation)
         .where(
-            Invitation.person_id == row.person_id,
+            Invitation.person_id == current.person_id,
             Invitation.email == email,
             Invitation.accepted_at.is_(None),
             Invitation.cancelled_at.is_(None),
         )
         .values(cancelled_at=utcnow())
     )
-    db.session.delete(row)
+    db.session.delete(current)
+    db.session.commit()
+
+
+def leave(row: Membership) -> None:
+    """A carer stops seeing the form. Refuses when they are its last owner (they hand over first)."""
+    current = _locked(row)
+    if _would_leave_no_owner(current):
+        db.session.rollback()
+        raise LastOwner
+    db.session.delete(current)
     db.session.commit()
 
 
@@ -91,8 +129,16 @@ def hand_over_and_leave(leaving: Membership, successor: Membership) -> None:
     """The last owner leaves, making another carer owner in the same transaction."""
     if successor.person_id != leaving.person_id or successor.id == leaving.id:
         raise ValueError("the successor must be another carer of the same person")
-    successor.role = Role.OWNER.value
-    db.session.delete(leaving)
+    successor_id = successor.id
+    current = _locked(leaving)
+    chosen = db.session.execute(
+        db.select(Membership).filter_by(id=successor_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if chosen is None:
+        db.session.rollback()
+        raise CarerGone
+    chosen.role = Role.OWNER.value
+    db.session.delete(current)
     db.session.commit()
 
 
@@ -138,13 +184,7 @@ def account_deletion_plan(user_id: int) -> list[Outcome]:
             name = store.load_summary(person).get("name", "")
         except store.RecordUnreadable:
             name = ""
-        other_owners = db.session.execute(
-            db.select(db.func.count())
-            .select_from(Membership)
-            .where(
-                Membership.person_id == person.id, Membership.user_id != user_id, Membership.role == Role.OWNER.value
-            )
-        ).scalar_one()
+        other_owners = store.owner_count(person.id, except_membership=row.id)  # the care home they live with counts
         if role_of(row.role) != Role.OWNER or other_owners:
             outcomes.append(Outcome(person.id, name, "stays"))
             continue
@@ -181,6 +221,20 @@ def release_account(user_id: int) -> list[Outcome]:
                 detail=f"user {outcome.successor_user_id} became owner: the last owner deleted their account",
                 actor_user_id=user_id,
             )
+            _tell_new_owner(outcome)
     db.session.execute(db.delete(Membership).where(Membership.user_id == user_id))
     db.session.commit()
     return outcomes
+
+
+def _tell_new_owner(outcome: Outcome) -> None:
+    """Email the carer who became owner (nothing about the person: the link leads to the form after sign-in).
+    Best effort: a message that cannot be queued must not stop the account being deleted."""
+    successor = db.session.get(User, outcome.successor_user_id)
+    if successor is None or successor.disabled:
+        return
+    try:
+        queue_email(successor, "owner-now", when=uk_time(utcnow()), person_id=outcome.person_id)
+    except Exception as error:  # noqa: BLE001 - any failure to queue: logged by class, the deletion goes on
+        db.session.rollback()
+        log.error("owner-now notice for account %s not queued (%s)", successor.id, type(error).__name__)

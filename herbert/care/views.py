@@ -1,27 +1,33 @@
-"""The carers pages: "People who can see this form", inviting, changing roles, removing, leaving,
-the shared activity trail, and accepting an invitation."""
+"""The carers pages: "People who can see this form", inviting (a person, or a care home or other organisation),
+changing roles, removing, leaving, the shared activity trail, and accepting an invitation."""
 
+import logging
 import re
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from herbert.access import (
     ROLE_HINTS,
     ROLE_LABELS,
+    OrganisationRole,
     Permission,
     Role,
-    current_membership,
+    current_access,
     current_person,
     person_required,
     role_of,
 )
 from herbert.audit import Action, action_label, events_for_person, record_event
-from herbert.care import invitations, members
-from herbert.care.forms import ButtonForm, ConfirmForm, HandOverForm, InviteForm, RoleForm
+from herbert.care import invitations, members, organisations
+from herbert.care.forms import ButtonForm, ChooseOrganisationForm, ConfirmForm, HandOverForm, InviteForm, RoleForm
 from herbert.extensions import db
 from herbert.links import public_url_for
-from herbert.models import User
+from herbert.mail.delivery import queue_email
+from herbert.mail.senders import email_reaches_carers
+from herbert.models import Invitation, Organisation, Person, User
 from herbert.records import store
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("care", __name__)
 
@@ -47,15 +53,20 @@ def _summary_name() -> str:
 @person_required(Permission.VIEW)
 def carers(person_id: str):
     person = current_person()
-    me = current_membership()
+    access = current_access()
+    residency = organisations.residency_of(person.id)
+    home = organisations.organisation(residency.organisation_id) if residency else None
     return render_template(
         "care/carers.html",
         person=person,
         name=_summary_name(),
         carers=members.carers_of(person.id),
         invitations=invitations.pending(person.id),
-        me=me,
-        my_role=role_of(me.role),
+        me_id=access.membership.id if access.membership else None,
+        my_role=access.role,
+        through=home if access.organisation_id else None,
+        home=home,
+        home_role=role_of(residency.role) if residency else None,
         role_labels=ROLE_LABELS,
         role_hints=ROLE_HINTS,
         cancel_form=ButtonForm(),
@@ -68,30 +79,50 @@ def invite(person_id: str):
     person = current_person()
     form = InviteForm()
     if form.validate_on_submit():
+        for_organisation = form.who.data == "organisation"
         try:
-            invitation, token = invitations.create(person, form.email.data, Role(form.role.data), g.user.id)
+            invitation, token = invitations.create(
+                person, form.email.data, Role(form.role.data), g.user.id, for_organisation=for_organisation
+            )
         except invitations.InviteProblem as problem:
             form.email.errors.append(str(problem))
         else:
-            detail = f"invitation {invitation.id}, {invitation.role}"
-            record_event(Action.CARER_INVITE, person_id=person.id, detail=detail)
-            link = public_url_for("care.accept", token=token)
-            sent = _send_invitation_email(invitation.email, link, role_of(invitation.role))
-            return render_template(
-                "care/invitation_created.html",
-                person=person,
-                invitation=invitation,
-                link=link,
-                role_label=ROLE_LABELS[role_of(invitation.role)].lower(),
-                emailed=sent,
-                days=invitations.INVITATION_DAYS,
-            )
+            kind = "an organisation" if for_organisation else "a person"
+            record_event(Action.CARER_INVITE, person_id=person.id, detail=f"invitation {invitation.id}, {kind}, "
+                         f"{invitation.role}")  # fmt: skip
+            return invitation_ready(person, invitation, token)
     return render_template("care/invite.html", person=person, form=form, role_hints=ROLE_HINTS)
 
 
-def _send_invitation_email(address: str, link: str, role: Role) -> bool:
-    """Email the link when the service can send email; otherwise the owner copies it (False)."""
-    return False
+def invitation_ready(person: Person, invitation: Invitation, token: str):
+    """Email the invitation when the service sends email (the job mints a fresh token for the link, so the one
+    made here is never shown); otherwise show the link once, for the inviter to pass on themselves."""
+    emailed = send_invitation_email(invitation)
+    return render_template(
+        "care/invitation_created.html",
+        person=person,
+        invitation=invitation,
+        link=None if emailed else public_url_for("care.accept", token=token),
+        role_label=ROLE_LABELS[role_of(invitation.role)].lower(),
+        emailed=emailed,
+        days=invitations.INVITATION_DAYS,
+    )
+
+
+def send_invitation_email(invitation: Invitation) -> bool:
+    """Queue the invitation email (it names who invited and the role, never the person the form is about).
+    False when email is off, or the message could not be queued: the page then shows the link instead."""
+    if not email_reaches_carers(current_app):
+        return False
+    kind = "organisation-invitation" if invitation.for_organisation else "carer-invitation"
+    role = ROLE_LABELS[role_of(invitation.role)].lower()
+    try:
+        queue_email(g.user, kind, to=invitation.email, invitation_id=invitation.id, inviter=g.user.email, role=role)
+    except Exception as error:  # noqa: BLE001 - any failure to queue: the carer gets the link to pass on instead
+        db.session.rollback()
+        log.error("invitation %s not queued (%s)", invitation.id, type(error).__name__)
+        return False
+    return True
 
 
 @bp.route("/people/<person_id>/carers/invitations/<int:invitation_id>/cancel", methods=["POST"])
@@ -115,6 +146,9 @@ def _other_carer(membership_id: int):
     return row, email
 
 
+GONE = "That carer has already left or been removed."
+
+
 @bp.route("/people/<person_id>/carers/<int:membership_id>/role", methods=["GET", "POST"])
 @person_required(Permission.MANAGE)
 def change_role(person_id: str, membership_id: int):
@@ -122,17 +156,22 @@ def change_role(person_id: str, membership_id: int):
     row, email = _other_carer(membership_id)
     form = RoleForm(data={"role": row.role} if request.method == "GET" else None)
     if form.validate_on_submit():
+        user_id = row.user_id
         try:
             old = members.change_role(row, Role(form.role.data))
+        except members.CarerGone:
+            flash(GONE)
+            return redirect(_carers_url(person.id))
         except members.LastOwner:
             form.role.errors.append(
                 "The form must always have an owner. Make someone else an owner first, then change this role"
             )
         else:
-            if old != role_of(row.role):
-                record_event(Action.CARER_ROLE, person_id=person.id, detail=f"user {row.user_id}, {old} to {row.role}")
-                flash(f"{email} is now {ROLE_LABELS[role_of(row.role)].lower()}.")
-            if row.user_id == g.user.id and role_of(row.role) != Role.OWNER:
+            new = Role(form.role.data)
+            if old != new:
+                record_event(Action.CARER_ROLE, person_id=person.id, detail=f"user {user_id}, {old} to {new}")
+                flash(f"{email} is now {ROLE_LABELS[new].lower()}.")
+            if user_id == g.user.id and new != Role.OWNER:
                 return redirect(url_for("people.overview", person_id=person.id))
             return redirect(_carers_url(person.id))
     return render_template("care/change_role.html", person=person, form=form, email=email, role_hints=ROLE_HINTS)
@@ -151,6 +190,9 @@ def remove(person_id: str, membership_id: int):
             user_id = row.user_id
             try:
                 members.remove(row)
+            except members.CarerGone:
+                flash(GONE)
+                return redirect(_carers_url(person.id))
             except members.LastOwner:
                 form.confirm.errors.append("The form must always have an owner. Make someone else an owner first")
                 return render_template("care/remove.html", person=person, form=form, email=email)
@@ -163,11 +205,16 @@ def remove(person_id: str, membership_id: int):
 @bp.route("/people/<person_id>/carers/leave", methods=["GET", "POST"])
 @person_required(Permission.VIEW)
 def leave(person_id: str):
-    """Leave the form. The last owner must hand ownership to another carer (or delete the record)."""
+    """Leave the form. The last owner must hand ownership to another carer (or delete the record). Staff who see
+    the form only through their organisation are told who can change that."""
     person = current_person()
-    me = current_membership()
+    access = current_access()
+    me = access.membership
+    if me is None:
+        home = organisations.organisation(access.organisation_id or "")
+        return render_template("care/leave_through_organisation.html", person=person, home=home)
     others = [carer for carer in members.carers_of(person.id) if carer.membership_id != me.id]
-    last_owner = role_of(me.role) == Role.OWNER and not any(carer.role == Role.OWNER for carer in others)
+    last_owner = role_of(me.role) == Role.OWNER and store.owner_count(person.id, except_membership=me.id) == 0
     if last_owner:
         form = HandOverForm()
         form.successor.choices = {
@@ -177,8 +224,13 @@ def leave(person_id: str):
             successor = members.membership(person, int(form.successor.data))
             if successor is None:
                 abort(400)
-            members.hand_over_and_leave(me, successor)
-            record_event(Action.CARER_HANDOVER, person_id=person.id, detail=f"user {successor.user_id} became owner")
+            successor_user = successor.user_id
+            try:
+                members.hand_over_and_leave(me, successor)
+            except members.CarerGone:
+                flash(GONE)
+                return redirect(_carers_url(person.id))
+            record_event(Action.CARER_HANDOVER, person_id=person.id, detail=f"user {successor_user} became owner")
             record_event(Action.CARER_LEAVE, person_id=person.id)
             flash("You have left the form and handed it over. You can no longer see it.")
             return redirect(url_for("people.dashboard"))
@@ -187,8 +239,12 @@ def leave(person_id: str):
     if form.validate_on_submit():
         if form.confirm.data != "yes":
             return redirect(_carers_url(person.id))
-        db.session.delete(me)
-        db.session.commit()
+        try:
+            members.leave(me)
+        except members.CarerGone:
+            return redirect(url_for("people.dashboard"))
+        except members.LastOwner:  # the other owner left or was demoted meanwhile: hand over first
+            return redirect(url_for("care.leave", person_id=person.id))
         record_event(Action.CARER_LEAVE, person_id=person.id)
         flash("You have left the form. You can no longer see it.")
         return redirect(url_for("people.dashboard"))
@@ -240,8 +296,10 @@ ENDED = {
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept(token: str):
-    """Anyone with the link sees only what it is; the invited address signs in (or up) and accepts."""
+    """Anyone with the link sees only what it is; the invited address signs in (or up), confirms the address,
+    and accepts (for an invitation to an organisation: an admin of it, choosing which of theirs)."""
     g.personal_page = True
+    g.referrer_policy = "no-referrer"
     state, invitation = invitations.look_up(token)
     if state != invitations.State.OPEN or invitation is None:
         return render_template("care/invitation_ended.html", message=ENDED[state]), 410
@@ -252,13 +310,19 @@ def accept(token: str):
         "role_label": ROLE_LABELS[role].lower(),
         "role_hint": ROLE_HINTS[role],
         "next_path": request.path,
+        "for_organisation": invitation.for_organisation,
     }
     user = g.get("user")
     if user is None:
         return render_template("care/accept_signed_out.html", **context)
     if invitations.normalise_email(user.email) != invitation.email:
+        # At most once per invitation and account: reloading the page must not flood the carers' activity log.
         record_event(Action.CARER_INVITE_REFUSE, person_id=invitation.person_id, detail=f"invitation {invitation.id}")
         return render_template("care/accept_wrong_account.html", signed_in_as=user.email, **context), 403
+    if user.email_verified_at is None:
+        return render_template("care/confirm_address_first.html", address=user.email, next_path=request.path), 403
+    if invitation.for_organisation:
+        return _accept_for_organisation(token, invitation, user, context)
     form = ButtonForm()
     if form.validate_on_submit():
         accepted = invitations.accept(token, user)
@@ -269,6 +333,47 @@ def accept(token: str):
             person_id=accepted.person_id,
             detail=f"user {user.id}, {accepted.role}, invitation {invitation.id}",
         )
+        _record_discharge(accepted, "handed to a carer")
         flash(f"You can now see this form as {ROLE_LABELS[accepted.role].lower()}.")
         return redirect(url_for("people.overview", person_id=accepted.person_id))
     return render_template("care/accept.html", form=form, **context)
+
+
+def _record_discharge(accepted: invitations.Accepted, how: str) -> None:
+    if accepted.discharged_from:
+        detail = f"organisation {accepted.discharged_from}, {how}, invitation {accepted.invitation_id}"
+        record_event(Action.RESIDENT_DISCHARGE, person_id=accepted.person_id, detail=detail)
+
+
+def _accept_for_organisation(token: str, invitation: Invitation, user: User, context: dict):
+    """The form is to be kept by an organisation: an admin of one accepts, choosing which of theirs."""
+    runs = [
+        organisation
+        for organisation, post in organisations.posts_of(user.id)
+        if post.role == OrganisationRole.ADMIN.value and organisation.id != invitation.discharge_from
+    ]
+    if not runs:
+        return render_template("care/accept_needs_organisation.html", **context), 403
+    form = ChooseOrganisationForm()
+    form.organisation.choices = {organisation.id: organisation.name for organisation in runs}
+    if form.validate_on_submit():
+        try:
+            accepted = invitations.accept_for_organisation(token, user, form.organisation.data)
+        except invitations.AlreadyResident:
+            form.organisation.errors = ["They already live with another organisation. It must discharge them first"]
+        else:
+            if accepted is None:
+                return render_template("care/invitation_ended.html", message=ENDED[invitations.State.USED]), 410
+            record_event(
+                Action.RESIDENT_ADMIT,
+                person_id=accepted.person_id,
+                detail=f"organisation {accepted.organisation_id}, invitation {invitation.id}, {accepted.role}",
+            )
+            _record_discharge(accepted, "moved to another organisation")
+            home = db.session.get(Organisation, accepted.organisation_id)
+            person = db.session.get(Person, accepted.person_id)
+            if home is not None and person is not None:
+                organisations.fill_in_care_setting(person, home)
+            flash(f"{home.name if home else 'Your organisation'} now looks after this form.")
+            return redirect(url_for("people.overview", person_id=accepted.person_id))
+    return render_template("care/accept_for_organisation.html", form=form, runs=runs, **context)

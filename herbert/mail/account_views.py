@@ -213,7 +213,8 @@ def resend_verification():
     if form.validate_on_submit() and g.user.email_verified_at is None:
         send_verification(g.user)
         flash("We have sent the link again. It can take a few minutes to arrive.")
-    return redirect(url_for("account.overview"))
+    # Back where they asked from (an invitation waiting for the confirmed address), or the account page.
+    return redirect(safe_next(request.args.get("next"), "account.overview"))
 
 
 # --- which emails a carer gets -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from herbert.links import public_url_for
 from herbert.mail import messages
 from herbert.mail.models import AccountToken, OutboxMessage
 from herbert.mail.senders import OutgoingEmail, Sender, make_sender
-from herbert.models import Membership, Person, User
+from herbert.models import Invitation, Membership, OrganisationInvitation, Person, User
 
 log = logging.getLogger("herbert.mail")
 
@@ -98,10 +98,26 @@ def _claim(message_id: str) -> bool:
     return result.rowcount == 1
 
 
-def _mint_token(params: dict[str, Any]) -> str | None:
-    """A fresh token for the message's AccountToken row, or None when that request is used up or expired."""
+def _token_row(params: dict[str, Any]) -> AccountToken | Invitation | OrganisationInvitation | None:
+    """The row whose token the message's link carries, if it can still be used: an account token (reset,
+    confirm), a co-carer invitation or a staff invitation."""
+    now = utcnow()
+    if "invitation_id" in params or "staff_invitation_id" in params:
+        model = Invitation if "invitation_id" in params else OrganisationInvitation
+        invitation = db.session.get(model, params.get("invitation_id") or params.get("staff_invitation_id"))
+        if invitation is None or invitation.accepted_at or invitation.cancelled_at or invitation.expires_at <= now:
+            return None
+        return invitation
     row = db.session.get(AccountToken, params.get("token_id"))
-    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def _mint_token(params: dict[str, Any]) -> str | None:
+    """A fresh token for the message's row, or None when it is used up, cancelled or expired."""
+    row = _token_row(params)
+    if row is None:
         return None
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row.token_hash = hash_token(token)  # a retried send replaces the token: only the newest link works

@@ -157,6 +157,61 @@ KINDS: dict[str, Kind] = {
     ),
 }
 
+# Invitations: the link holds a token minted by the job that sends the email. They name who invited, the role and
+# (for staff) the organisation, never the person the form is about.
+KINDS |= {
+    "carer-invitation": Kind(
+        "You are invited to help keep a Herbert Protocol form",
+        (
+            "{inviter} has invited you to help keep a Herbert Protocol form up to date, as {role}. The form holds "
+            "what police need to find someone quickly if they go missing.",
+            "To accept, sign in or create an account with this email address, and confirm the address if we ask "
+            "you to. The link works once, for 7 days.",
+            "If you were not expecting this, you can ignore this email.",
+        ),
+        "See the invitation",
+        "care.accept",
+        link_values=("token",),
+    ),
+    "organisation-invitation": Kind(
+        "An organisation you run is invited to keep a Herbert Protocol form",
+        (
+            "{inviter} has invited an organisation you run, such as a care home, to keep a Herbert Protocol form "
+            "up to date, as {role}. The person the form is about would become one of its residents.",
+            "To accept, sign in with this email address as an admin of the organisation. The link works once, "
+            "for 7 days.",
+            "If you were not expecting this, you can ignore this email.",
+        ),
+        "See the invitation",
+        "care.accept",
+        link_values=("token",),
+    ),
+    "staff-invitation": Kind(
+        "You are invited to join {organisation} on the Herbert Protocol form service",
+        (
+            "{inviter} has invited you to join the staff of {organisation} as {post}, to help keep its residents' "
+            "Herbert Protocol forms up to date.",
+            "To accept, sign in or create an account with this email address, and confirm the address if we ask "
+            "you to. Admins must turn on two-factor sign-in. The link works once, for 7 days.",
+            "If you were not expecting this, you can ignore this email.",
+        ),
+        "See the invitation",
+        "organisations.accept_invitation",
+        link_values=("token",),
+    ),
+    "owner-now": Kind(
+        "You are now the owner of a Herbert Protocol form",
+        (
+            "The last owner of a Herbert Protocol form you help keep deleted their account on {when}, so you are "
+            "now its owner.",
+            "As owner you can invite and remove carers and decide what happens to the form. Sign in to see it.",
+        ),
+        "See the form",
+        "people.overview",
+        link_values=("person_id",),
+    ),
+}
+
 REMINDER_CATEGORIES = {
     "review": "Reminders when a form is due for review",
     "photo": "Reminders when the main photo is getting old",
@@ -184,6 +239,7 @@ def render(kind_name: str, params: dict[str, Any], unsubscribe_url: str | None =
     if kind_name == "review-due":
         values["stage_text"] = REVIEW_STAGE_TEXT[values.get("stage", "due")].format(**values)
     paragraphs = [paragraph.format(**values) for paragraph in kind.paragraphs]
+    subject = kind.subject.format(**values)
     link = public_url_for(kind.endpoint, **{name: params[name] for name in kind.link_values})
     context = {
         "paragraphs": paragraphs,
@@ -192,11 +248,11 @@ def render(kind_name: str, params: dict[str, Any], unsubscribe_url: str | None =
         "unsubscribe_url": unsubscribe_url,
         "settings_url": public_url_for("mail_account.notifications"),
         "service_url": public_url_for("pages.start"),
-        "subject": kind.subject,
+        "subject": subject,
         "is_reminder": kind.category != SECURITY,
     }
     return Rendered(
-        kind.subject,
+        subject,
         render_template("mail/message.txt", **context),
         render_template("mail/message.html", **context),
         link,

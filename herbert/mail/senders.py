@@ -88,7 +88,8 @@ def make_sender(app: Flask) -> Sender:
 
 def email_reaches_carers(app: Flask) -> bool:
     """True when emails really leave (a mail server or another sender is set, and email is not disabled), so a
-    page may rely on the carer getting one; False when they go to the log or nowhere."""
+    page may rely on the carer getting one; False when they go to the log or nowhere (pages that would email a
+    link then show it for the carer to pass on instead)."""
     configured = bool(app.config.get("MAIL_SERVER") or app.config.get("MAIL_SENDER"))
     return configured and not app.config.get("MAIL_DISABLED")
 

@@ -60,9 +60,9 @@ def save_answers(person: Person, section: Section, answers: dict[str, Any], base
     With `based_on` (the section revision read) it raises store.SectionChanged if another save landed first.
     """
     store.save_section(person, section.slug, answers, based_on=based_on)
-    if section.slug == registry.SUMMARY_SECTION:
-        store.save_summary(
-            person, {"name": answers.get("full_name", ""), "preferred_name": answers.get("preferred_name", "")}
+    if section.slug == registry.SUMMARY_SECTION:  # merged: a resident's unit stays
+        store.update_summary(
+            person, name=answers.get("full_name", ""), preferred_name=answers.get("preferred_name", "")
         )
     record_event(Action.SECTION_EDIT, person_id=person.id, detail=section.slug)
     points_after_save(person)  # the search aid's points, geocoded offline and sealed

@@ -32,7 +32,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from herbert import crypto
 from herbert.clock import utcnow
 from herbert.extensions import db
-from herbert.models import DraftSection, GeocodedPoints, Membership, Person, Photo, Revision, User
+from herbert.models import (
+    DraftSection,
+    GeocodedPoints,
+    Membership,
+    Organisation,
+    OrganisationMember,
+    Person,
+    Photo,
+    Residency,
+    Revision,
+    User,
+)
 from herbert.records.blobs import BlobMissing, blob_store
 from herbert.records.keys import forget_cached_keyring, key_wrapper, load_keyring
 
@@ -198,12 +209,16 @@ def _open_json(person: Person, table: str, record_id: str | int, part: str, seal
     if sealed is None:
         log.error("sealed %s %s of person %s (%s) is missing", table, record_id, person.id, part)
         raise RecordUnreadable(f"{table} {record_id} cannot be opened")
-    key = data_key(person)
+    return _open_json_with(data_key(person), person.id, table, record_id, part, sealed)
+
+
+def _open_json_with(key: bytes, person_id: str, table: str, record_id: str | int, part: str, sealed: bytes) -> Any:
+    """Open with a key already unwrapped (a list that opens many values of one person asks for it once)."""
     try:
         plaintext = crypto.open_sealed(key, sealed, crypto.associated_data(table, record_id, part))
         return json.loads(plaintext)
     except (crypto.DecryptionError, ValueError):
-        log.error("sealed %s %s of person %s (%s) failed to open", table, record_id, person.id, part)
+        log.error("sealed %s %s of person %s (%s) failed to open", table, record_id, person_id, part)
         raise RecordUnreadable(f"{table} {record_id} cannot be opened") from None
 
 
@@ -222,54 +237,131 @@ def _retrying(attempt: Callable[[], T], what: str) -> T:
 # --- people and access ----------------------------------------------------------------------------
 
 
-def create_person(user_id: int) -> str:
-    """A new, empty person cared for by this account, with a fresh data key."""
+def create_person(user_id: int, organisation_id: str | None = None) -> str:
+    """A new, empty person with a fresh data key, owned by this account, or, when admitted by an
+    organisation, by that organisation (so its staff reach them through it, and a leaver keeps nothing)."""
     person_id = secrets.token_hex(16)
     kek_id, wrapped = key_wrapper().wrap_data_key(crypto.new_data_key(), person_id)
     person = Person(id=person_id, kek_id=kek_id, wrapped_key=wrapped)
     db.session.add(person)
-    db.session.add(Membership(user_id=user_id, person_id=person_id, role="owner"))
+    if organisation_id is None:
+        db.session.add(Membership(user_id=user_id, person_id=person_id, role="owner"))
+    else:
+        db.session.flush()  # the person row first: the residency refers to it
+        db.session.add(Residency(person_id=person_id, organisation_id=organisation_id, admitted_by=user_id))
     db.session.commit()
     return person_id
 
 
+@dataclass(frozen=True)
+class Routes:
+    """How one account reaches one person: its own carer row, and/or a post on the staff of the organisation
+    the person lives with (the residency and the staff row). herbert.access turns these into one role."""
+
+    membership: Membership | None
+    residency: Residency | None
+    staff: OrganisationMember | None
+
+
 def person_for(user_id: int, person_id: str) -> Person:
     """The person if this account cares for them; otherwise 404, the same as a person that never existed."""
-    return membership_for(user_id, person_id)[0]
+    return routes_to(user_id, person_id)[0]
 
 
-def membership_for(user_id: int, person_id: str) -> tuple[Person, Membership]:
-    """The person and this account's membership of them; 404 for anyone who is not one of their carers."""
+def routes_to(user_id: int, person_id: str) -> tuple[Person, Routes]:
+    """The person and every way this account reaches them, in one query; 404 (RecordNotFound) for an account
+    with no way at all: not a carer, not on the staff of their organisation (staff of another one included)."""
     row = db.session.execute(
-        db.select(Person, Membership)
-        .join(Membership)
-        .where(Membership.user_id == user_id, Person.id == person_id, Person.wrapped_key.is_not(None))
+        db.select(Person, Membership, Residency, OrganisationMember)
+        .outerjoin(Membership, (Membership.person_id == Person.id) & (Membership.user_id == user_id))
+        .outerjoin(Residency, Residency.person_id == Person.id)
+        .outerjoin(
+            OrganisationMember,
+            (OrganisationMember.organisation_id == Residency.organisation_id) & (OrganisationMember.user_id == user_id),
+        )
+        .where(Person.id == person_id, Person.wrapped_key.is_not(None))
     ).one_or_none()
-    if row is None or key_wrapper().is_forgotten(row[0].id):
+    if row is None or (row[1] is None and row[3] is None) or key_wrapper().is_forgotten(row[0].id):
         raise RecordNotFound("no such record")
+    person, membership, residency, staff = row
+    return person, Routes(membership, residency if staff is not None else None, staff)
+
+
+def post_for(user_id: int, organisation_id: str) -> tuple[Organisation, OrganisationMember]:
+    """The organisation and this account's post on its staff; 404 (RecordNotFound) for anyone not on it."""
+    row = db.session.execute(
+        db.select(Organisation, OrganisationMember)
+        .join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
+        .where(Organisation.id == organisation_id, OrganisationMember.user_id == user_id)
+    ).one_or_none()
+    if row is None:
+        raise RecordNotFound("no such organisation")
     return row[0], row[1]
 
 
-TOUCH_MEMBERSHIP_EVERY = 60  # seconds: "last active" on the carers page, written at most once a minute
+TOUCH_MEMBERSHIP_EVERY = 60  # seconds: "last active" on the carers and staff pages, written at most once a minute
 
 
-def touch_membership(membership: Membership) -> None:
-    """Record that this carer used the person's record just now (at most one write a minute)."""
+def touch_membership(row: Membership | OrganisationMember) -> None:
+    """Record that this carer (or member of staff) used a record just now (at most one write a minute)."""
     now = utcnow()
-    if membership.last_active_at is None or (now - membership.last_active_at).total_seconds() > TOUCH_MEMBERSHIP_EVERY:
-        db.session.execute(db.update(Membership).where(Membership.id == membership.id).values(last_active_at=now))
+    if row.last_active_at is None or (now - row.last_active_at).total_seconds() > TOUCH_MEMBERSHIP_EVERY:
+        db.session.execute(db.update(type(row)).where(type(row).id == row.id).values(last_active_at=now))
         db.session.commit()
 
 
 def owner_emails(person_id: str) -> list[str]:
-    """The sign-in addresses of the person's owners (the 403 page says who can change a role)."""
-    return list(
+    """Who can change a role (the 403 page names them): the person's owners, then the admins of the
+    organisation they live with when it holds the owner role."""
+    owners = list(
         db.session.execute(
             db.select(User.email)
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.person_id == person_id, Membership.role == "owner")
             .order_by(Membership.created_at, Membership.id)
         ).scalars()
+    )
+    admins = db.session.execute(
+        db.select(User.email)
+        .join(OrganisationMember, OrganisationMember.user_id == User.id)
+        .join(Residency, Residency.organisation_id == OrganisationMember.organisation_id)
+        .where(Residency.person_id == person_id, Residency.role == "owner", OrganisationMember.role == "admin")
+        .order_by(OrganisationMember.created_at, OrganisationMember.id)
+    ).scalars()
+    return owners + [email for email in admins if email not in owners]
+
+
+def owner_count(person_id: str, except_membership: int | None = None, except_residency: bool = False) -> int:
+    """How many owners the person has: carers who own the form, plus the organisation they live with when it
+    holds the owner role. Read it under lock_person when a change depends on it."""
+    carers = db.select(db.func.count()).select_from(Membership).filter_by(person_id=person_id, role="owner")
+    if except_membership is not None:
+        carers = carers.where(Membership.id != except_membership)
+    count = int(db.session.execute(carers).scalar_one())
+    if not except_residency:
+        count += int(
+            db.session.execute(
+                db.select(db.func.count()).select_from(Residency).filter_by(person_id=person_id, role="owner")
+            ).scalar_one()
+        )
+    return count
+
+
+def lock_person(person_id: str) -> None:
+    """Serialise changes to who looks after one person until the next commit or rollback.
+
+    Ends the current transaction first, then an UPDATE that changes nothing: PostgreSQL holds that row's lock
+    until the commit (a second transaction waits for it, then sees what the first one committed); SQLite takes
+    its single write lock, waiting for (not failing on) another writer. So "is there still another owner?"
+    and the change that depends on the answer happen as one step, and two owners demoting each other at the
+    same moment cannot both succeed.
+    """
+    db.session.commit()
+    db.session.execute(
+        db.update(Person)
+        .where(Person.id == person_id)
+        .values(updated_at=Person.updated_at)  # names the column, so its onupdate does not fire
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -313,6 +405,106 @@ def _summarise(person: Person, latest_version: int | None, role: str = "owner") 
     )
 
 
+@dataclass(frozen=True)
+class ResidentSummary:
+    """What the residents dashboard needs about one resident, opened in memory. `photos` holds each photo's
+    kind and date taken only (for its freshness); `readable` is False when their record would not open."""
+
+    id: str
+    status: str
+    name: str
+    preferred_name: str
+    unit: str
+    updated_at: datetime
+    next_review_on: datetime | None
+    latest_version: int | None
+    admitted_at: datetime
+    photos: tuple[dict[str, Any], ...] = ()
+    readable: bool = True
+
+
+def residents_of(organisation_id: str) -> list[ResidentSummary]:
+    """Everyone an organisation looks after, names and photo dates opened in memory.
+
+    Three queries whatever the number of residents (the people, their latest version numbers, their photos'
+    sealed details), then one key unwrap and a few AES-GCM opens per resident: no query per resident.
+    """
+    rows = db.session.execute(
+        db.select(Person, Residency.admitted_at)
+        .join(Residency, Residency.person_id == Person.id)
+        .where(Residency.organisation_id == organisation_id, Person.wrapped_key.is_not(None))
+    ).all()
+    latest = dict(
+        db.session.execute(
+            db.select(Revision.person_id, db.func.max(Revision.number))
+            .join(Residency, Residency.person_id == Revision.person_id)
+            .where(Residency.organisation_id == organisation_id)
+            .group_by(Revision.person_id)
+        ).all()
+    )
+    sealed_photos: dict[str, list[tuple[str, bytes]]] = {}
+    for person_id, photo_id, sealed in db.session.execute(
+        db.select(Photo.person_id, Photo.id, Photo.details_sealed)
+        .join(Residency, Residency.person_id == Photo.person_id)
+        .where(Residency.organisation_id == organisation_id)
+    ).all():
+        sealed_photos.setdefault(person_id, []).append((photo_id, sealed))
+    wrapper = key_wrapper()
+    residents = []
+    for person, admitted_at in rows:
+        if wrapper.is_forgotten(person.id):
+            continue
+        try:
+            key = data_key(person)  # once per resident, not once per value opened
+            summary = {}
+            if person.summary_sealed is not None:
+                summary = _open_json_with(key, person.id, "people", person.id, "summary", person.summary_sealed)
+            photos = tuple(
+                _photo_dates(_open_json_with(key, person.id, "photos", photo_id, "details", sealed))
+                for photo_id, sealed in sealed_photos.get(person.id, [])
+            )
+            readable = True
+        except RecordUnreadable:
+            summary, photos, readable = {}, (), False
+        residents.append(
+            ResidentSummary(
+                id=person.id,
+                status=person.status,
+                name=summary.get("name", ""),
+                preferred_name=summary.get("preferred_name", ""),
+                unit=summary.get("unit", ""),
+                updated_at=person.updated_at,
+                next_review_on=person.next_review_on,
+                latest_version=latest.get(person.id),
+                admitted_at=admitted_at,
+                photos=photos,
+                readable=readable,
+            )
+        )
+    return residents
+
+
+def _photo_dates(details: dict[str, Any]) -> dict[str, Any]:
+    """Only what a photo's freshness needs: its kind and when it was taken (never its caption)."""
+    return {"kind": details.get("kind"), "taken_on": details.get("taken_on")}
+
+
+def names_of(person_ids: Iterable[str]) -> dict[str, str]:
+    """Names for a list of people (e.g. an audit view), opened in memory in one query; "" when unreadable."""
+    ids = list(set(person_ids))
+    if not ids:
+        return {}
+    names = {}
+    for person in db.session.execute(
+        db.select(Person).where(Person.id.in_(ids), Person.wrapped_key.is_not(None))
+    ).scalars():
+        try:
+            names[person.id] = load_summary(person).get("name", "")
+        except RecordUnreadable:
+            names[person.id] = ""
+    return names
+
+
 def load_summary(person: Person) -> dict[str, str]:
     if person.summary_sealed is None:
         data_key(person)  # an erased or unreadable person fails here too, not just when they have a summary
@@ -321,10 +513,15 @@ def load_summary(person: Person) -> dict[str, str]:
 
 
 def save_summary(person: Person, summary: dict[str, str]) -> None:
-    """The few facts the dashboard lists (name, preferred name), sealed like everything else."""
+    """The few facts the dashboards list (name, preferred name, a resident's unit), sealed like everything else."""
     person.summary_sealed = _seal_json(person, "people", person.id, "summary", summary)
     person.updated_at = utcnow()
     db.session.commit()
+
+
+def update_summary(person: Person, **values: str) -> None:
+    """Change some of the summary's facts and keep the others (a name change keeps the resident's unit)."""
+    save_summary(person, load_summary(person) | values)
 
 
 # --- the working draft ----------------------------------------------------------------------------
@@ -673,7 +870,7 @@ def delete_photo(person: Person, photo_id: str) -> None:
 def delete_erased_person(person_id: str) -> None:
     """Delete the rows and blobs of a person whose key is already gone (erasure, sweep, rotation and restore)."""
     photo_ids = list(db.session.execute(db.select(Photo.id).filter_by(person_id=person_id)).scalars())
-    for model in (DraftSection, Revision, Photo, GeocodedPoints, Membership):
+    for model in (DraftSection, Revision, Photo, GeocodedPoints, Membership, Residency):
         db.session.execute(db.delete(model).filter_by(person_id=person_id))
     db.session.execute(db.delete(Person).filter_by(id=person_id))  # the rest goes by ON DELETE CASCADE
     db.session.commit()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from mail.conftest import Mailbox, free_port
 
 from tests.support.browser import NARROW, PHONE, Journey, tab_to
+from tests.support.mail import Mailbox, free_port
 
 pytestmark = pytest.mark.browser
 

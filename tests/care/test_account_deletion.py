@@ -9,8 +9,9 @@ from herbert.extensions import db
 from herbert.models import Membership, Person, User
 from tests.support.accounts import PASSWORD
 from tests.support.care import Person as Browser
-from tests.support.care import accept, invite, page_text
+from tests.support.care import accept, emails_to, invite, page_text
 from tests.support.carers import Carer, add_person
+from tests.support.mail import CANARIES, link_to, whole_message
 
 
 def roles(app, person_id: str) -> dict[str, str]:
@@ -43,6 +44,9 @@ def test_last_owner_deleting_their_account_hands_over_or_erases(app):
     accept(viewer, invite(owner, only_viewer, "viewer@example.com", "viewer"))
     clock.freeze(None)
 
+    with app.app_context():
+        owner_id = db.session.execute(db.select(User.id).filter_by(email="owner@example.com")).scalar_one()
+        assert db.session.execute(db.select(Membership).filter_by(user_id=owner_id)).first() is not None
     plan = page_text(owner.client.get("/account/delete"))
     assert "The form for Ada Shared will be handed to elder@example.com, who will become its owner" in plan
     assert "The form for Bea Alone will be erased: nobody else helps with it" in plan
@@ -60,6 +64,28 @@ def test_last_owner_deleting_their_account_hands_over_or_erases(app):
     assert roles(app, only_viewer) == {"viewer@example.com": "owner"}
     with app.app_context():
         assert db.session.get(Person, alone) is None
-        assert db.session.execute(db.select(Membership).filter_by(user_id=None)).first() is None
+        assert db.session.execute(db.select(Membership).filter_by(user_id=owner_id)).first() is None
+        assert db.session.get(User, owner_id) is None
     assert "Ada Shared" in page_text(elder.client.get(f"/people/{shared}"))
     assert elder.client.get(f"/people/{shared}/carers/invite").status_code == 200
+
+
+def test_the_carer_who_becomes_owner_is_told_by_email_with_nothing_about_the_person(mail_app, smtp):
+    app = mail_app
+    owner = Browser(app, "owner@example.com")
+    person_id = add_person(owner.client)
+    Carer(owner.client, person_id).save("about-the-person", "name", {"full_name": CANARIES[0]})
+    for address, role in (("editor@example.com", "editor"), ("viewer@example.com", "viewer")):
+        browser = Browser(app, address)
+        owner.post(f"/people/{person_id}/carers/invite", {"email": address, "role": role})
+        (emailed,) = emails_to(smtp, address, "invited")
+        assert accept(browser, link_to(emailed, "/invitations/")).status_code == 302
+    assert owner.post("/account/delete", {"password": PASSWORD}).status_code == 302
+    (message,) = emails_to(smtp, "editor@example.com", "You are now the owner")
+    assert message["Subject"] == "You are now the owner of a Herbert Protocol form"
+    body = whole_message(message)
+    assert "deleted their account" in body and "owner@example.com" not in body
+    for canary in CANARIES:
+        assert canary.lower() not in body.lower()
+    assert link_to(message, "/people/") == f"/people/{person_id}"
+    assert emails_to(smtp, "viewer@example.com", "owner", timeout=1) == []  # only the new owner is told

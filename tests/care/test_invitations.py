@@ -6,10 +6,13 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from herbert import clock
+from herbert.audit import Action
 from herbert.extensions import db
-from herbert.models import Invitation, Membership, User
-from tests.support.care import Person, accept, invite, page_text
-from tests.support.carers import add_person
+from herbert.models import AuditEvent, Invitation, Membership, User
+from tests.support.care import Person, accept, emails_to, invite, page_text
+from tests.support.carers import Carer, add_person
+from tests.support.mail import CANARIES, link_to, whole_message
+from tests.support.pages import csrf_token
 
 
 def setup_owner(app) -> tuple[Person, str]:
@@ -40,9 +43,15 @@ def test_token_is_long_random_and_stored_only_as_its_hash(app):
     print(f"\nInvitation token: {len(token)} characters of URL-safe base64 ({len(token) * 6} bits)")
 
 
-def test_invitee_signs_up_with_the_invited_address_and_gets_the_role(app):
+def test_invitee_signs_up_confirms_the_address_and_gets_the_role(mail_app, smtp):
+    """A new sign-up with the invited address must confirm it (the link emailed at sign-up) before accepting:
+    until then a clear page says so and nothing changes."""
+    app = mail_app
     owner, person_id = setup_owner(app)
-    path = invite(owner, person_id, "Helper@Example.com", "viewer")
+    response = owner.post(f"/people/{person_id}/carers/invite", {"email": "Helper@Example.com", "role": "viewer"})
+    assert response.status_code == 200
+    (invitation_email,) = emails_to(smtp, "helper@example.com", "invited")
+    path = link_to(invitation_email, "/invitations/")
     visitor = app.test_client()
     visitor.environ_base["REMOTE_ADDR"] = "127.0.9.9"
     landing = visitor.get(path)
@@ -50,18 +59,41 @@ def test_invitee_signs_up_with_the_invited_address_and_gets_the_role(app):
     assert "owner@example.com has invited you" in page_text(landing)
     assert f"/sign-up?next={path}" in landing.data.decode().replace("%2F", "/")
     from tests.support.accounts import PASSWORD
-    from tests.support.pages import csrf_token
 
     token = csrf_token(visitor, f"/sign-up?next={path}")
     response = visitor.post(
         f"/sign-up?next={path}", data={"email": "helper@example.com", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302 and response.location == path
+    unconfirmed = visitor.get(path)
+    assert unconfirmed.status_code == 403
+    assert "Confirm your email address first" in page_text(unconfirmed)
+    assert "Send the link again" in page_text(unconfirmed)
+    token = csrf_token(visitor, "/account")
+    assert visitor.post(path, data={"csrf_token": token}).status_code == 403
+    assert memberships(app, person_id) == {"owner@example.com": "owner"}
+    with app.app_context():
+        assert db.session.execute(db.select(Invitation.accepted_at)).scalar_one() is None
+
+    (confirm,) = emails_to(smtp, "helper@example.com", "Confirm your email address")
+    assert visitor.get(link_to(confirm, "/confirm-email/")).status_code == 200
     token = csrf_token(visitor, path)
     response = visitor.post(path, data={"csrf_token": token})
     assert response.status_code == 302 and response.location == f"/people/{person_id}"
     assert memberships(app, person_id) == {"owner@example.com": "owner", "helper@example.com": "viewer"}
     assert "You can now see this form as viewer" in page_text(visitor.get(response.location))
+
+
+def test_send_the_link_again_comes_back_to_the_invitation(app):
+    owner, person_id = setup_owner(app)
+    path = invite(owner, person_id, "helper@example.com", "editor")
+    helper = Person(app, "helper@example.com", verified=False)
+    page = helper.client.get(path)
+    assert page.status_code == 403 and "Confirm your email address first" in page_text(page)
+    response = helper.post(f"/account/email/confirm-again?next={path}")
+    assert response.status_code == 302 and response.location == path
+    response = helper.post("/account/email/confirm-again?next=//evil.example/")
+    assert response.status_code == 302 and response.location == "/account"
 
 
 def test_single_use(app):
@@ -76,6 +108,15 @@ def test_single_use(app):
         assert db.session.execute(db.select(Invitation.accepted_at)).scalar_one() is not None
 
 
+def refusals(app, person_id: str) -> int:
+    with app.app_context():
+        return db.session.execute(
+            db.select(db.func.count())
+            .select_from(AuditEvent)
+            .filter_by(person_id=person_id, action=Action.CARER_INVITE_REFUSE.value)
+        ).scalar_one()
+
+
 def test_refused_for_another_signed_in_address_with_a_clear_message(app):
     owner, person_id = setup_owner(app)
     path = invite(owner, person_id, "helper@example.com", "editor")
@@ -85,6 +126,14 @@ def test_refused_for_another_signed_in_address_with_a_clear_message(app):
     assert "This invitation is for a different email address" in page_text(page)
     assert "You are signed in as someone@example.com" in page_text(page)
     assert someone_else.post(path).status_code == 403
+    # Reloading the page does not flood the carers' activity log: one line per invitation and account.
+    for _ in range(5):
+        assert someone_else.client.get(path).status_code == 403
+    assert refusals(app, person_id) == 1
+    assert page_text(owner.client.get(f"/people/{person_id}/activity")).count("An invitation was turned down") == 1
+    third = Person(app, "third@example.com")
+    assert third.client.get(path).status_code == 403
+    assert refusals(app, person_id) == 2
     assert someone_else.client.get(f"/people/{person_id}").status_code == 404
     assert memberships(app, person_id) == {"owner@example.com": "owner"}
     # The right address can still use it afterwards.
@@ -152,3 +201,35 @@ def test_hostile_invite_input_is_refused_and_nothing_stored(app):
         assert message in page_text(response), (email[:20], role)
     with app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(Invitation)).scalar_one() == 0
+
+
+def test_invitations_are_emailed_with_no_personal_data_and_the_link_works_once(mail_app, smtp):
+    """With email on, the invitation goes by email (the token minted by the job that sends it, so no copy is
+    shown on the page or kept anywhere but as its hash); nothing about the person is in it."""
+    app = mail_app
+    owner, person_id = setup_owner(app)
+    Carer(owner.client, person_id).save(
+        "about-the-person", "name", {"full_name": CANARIES[0], "preferred_name": CANARIES[1]}
+    )
+    response = owner.post(f"/people/{person_id}/carers/invite", {"email": "helper@example.com", "role": "editor"})
+    assert response.status_code == 200
+    assert "We have emailed the invitation to helper@example.com" in page_text(response)
+    assert "/invitations/" not in response.data.decode()  # no link shown: the email holds the only one
+    (message,) = emails_to(smtp, "helper@example.com", "invited")
+    assert message["Subject"] == "You are invited to help keep a Herbert Protocol form"
+    body = whole_message(message)
+    assert "owner@example.com has invited you" in body and "as editor" in body
+    for canary in CANARIES:
+        assert canary.lower() not in body.lower()
+    path = link_to(message, "/invitations/")
+    token = path.rsplit("/", 1)[1]
+    assert len(token) >= 43
+    with app.app_context():
+        dump = "\n".join(str(row) for row in db.session.execute(text("SELECT * FROM invitations")).all())
+        assert token not in dump
+        assert "helper@example.com" in dump
+    helper = Person(app, "helper@example.com")
+    assert accept(helper, path).status_code == 302
+    assert memberships(app, person_id)["helper@example.com"] == "editor"
+    assert helper.client.get(path).status_code == 410
+

@@ -21,9 +21,9 @@ def error_text(response) -> str:
     return summary.get_text(" ", strip=True) if summary else ""
 
 
-def csrf_token(client: FlaskClient, path: str = "/account") -> str:
+def csrf_token(client: FlaskClient, path: str = "/account", follow_redirects: bool = False) -> str:
     """The CSRF token on the page at `path` (a session's token is valid for the whole session)."""
-    response = client.get(path)
+    response = client.get(path, follow_redirects=follow_redirects)
     assert response.status_code == 200, (path, response.status_code)
     field = page(response).find("input", {"name": "csrf_token"})
     assert field is not None, f"no CSRF token on {path}"

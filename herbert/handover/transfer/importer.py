@@ -33,15 +33,19 @@ MINIMISATION_REFUSED = "A {where} in the package holds something we never store:
 REPORT_REFUSED = "The missing-now report in the package has an answer its pages would not accept ({where}): {message}."
 
 
-def import_package(raw: bytes, user_id: int) -> str:
-    """Check, then store a package as a new person cared for by `user_id`; returns the new person's id."""
-    if caps.people_held(user_id) >= caps.cap("MAX_PEOPLE_PER_ACCOUNT"):
+def import_package(raw: bytes, user_id: int, organisation_id: str | None = None) -> str:
+    """Check, then store a package as a new person cared for by `user_id` (or admitted by the organisation, when
+    given: a care home importing a family's package); returns the new person's id."""
+    if organisation_id is not None:
+        if caps.residents_held(organisation_id) >= caps.cap("MAX_RESIDENTS_PER_ORGANISATION"):
+            raise PackageRejected(caps.RESIDENTS_FULL.format(limit=caps.cap("MAX_RESIDENTS_PER_ORGANISATION")))
+    elif caps.people_held(user_id) >= caps.cap("MAX_PEOPLE_PER_ACCOUNT"):
         raise PackageRejected(caps.PEOPLE_FULL.format(limit=caps.cap("MAX_PEOPLE_PER_ACCOUNT")))
     package = read_package(
         raw, max_photos=caps.cap("MAX_PHOTOS_PER_PERSON"), max_total_pixels=caps.cap("IMPORT_MAX_TOTAL_PIXELS")
     )
     check_answers(package)
-    person_id = store.create_person(user_id)
+    person_id = store.create_person(user_id, organisation_id)
     try:
         _store(person_id, user_id, package)
     except Exception as error:

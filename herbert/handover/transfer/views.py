@@ -39,12 +39,14 @@ def export_package(person_id: str):
 
 
 IMPORT_REQUEST_BYTES = MAX_PACKAGE_BYTES + 1024 * 1024  # the package plus the form around it
+# Pages that take an export package: a carer's import, and an organisation admitting a resident with one.
+IMPORT_ENDPOINTS = frozenset({"transfer.import_package", "organisations.import_resident"})
 
 
 def _import_body_limit(self: Any) -> int | None:
     """The import's own body limit, in force from the first read of the body. CSRF protection parses the
     form in a before_request hook, before the view runs, so the view cannot raise the limit itself."""
-    if self._max_content_length is None and self.endpoint == "transfer.import_package" and self.method == "POST":
+    if self._max_content_length is None and self.endpoint in IMPORT_ENDPOINTS and self.method == "POST":
         return IMPORT_REQUEST_BYTES
     return _base_body_limit.fget(self)  # type: ignore[union-attr]
 
