@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from store_helpers import FLASK, ROOT, jpeg_with_exif, run_flask, seed_people, subprocess_env
+from store_helpers import FLASK, ROOT, jpeg_with_exif, make_user, run_flask, seed_people, subprocess_env
 
 from herbert import create_app
 from herbert.crypto import Keyring
@@ -141,6 +141,82 @@ def test_rotation_with_a_keyring_from_a_secret_store(ctx, tmp_path):
     assert verify.exit_code == 0 and "All records open." in verify.output
     for person_id in people:
         assert store.load_summary(store.person_for(ctx.user_id, person_id))["name"].startswith("Person")
+
+
+def test_a_rotation_in_two_steps_never_wraps_with_a_key_some_server_lacks(ctx, tmp_path):
+    """Several app servers restart one at a time: the new key reaches them all (--inactive) before any of
+    them wraps with it (--activate), so a person added on a restarted server opens on one not yet restarted."""
+    person_id = full_person(ctx, "Before")
+    runner = ctx.app.test_cli_runner()
+    old_text = load_keyring().to_json()
+
+    def use_secret(text_: str) -> None:
+        ctx.app.config["KEYRING"] = text_
+        ctx.app.extensions.pop("herbert.keyring", None)
+        store.forget_cached_keys()
+
+    use_secret(old_text)
+    old = load_keyring().active
+    step1 = tmp_path / "step1.json"
+    result = runner.invoke(args=["keys", "new-keyring", "--inactive", "--output", str(step1)])
+    assert result.exit_code == 0, result.output
+    staged = Keyring.from_json(step1.read_text())
+    [new] = set(staged.keys) - {old}
+    assert staged.active == old and f"--activate {new}" in result.output
+    use_secret(step1.read_text())  # some servers have step 1 now, some the old keyring: both wrap with `old`
+    added = store.create_person(ctx.user_id)
+    assert store.people_by_key() == {old: 2}
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 1  # nothing to re-wrap yet: it says what to do
+
+    for wrong, message in (
+        (["--activate", "knot-a-key"], "knot-a-key is not in this keyring"),
+        (["--activate", old], "is the active key already"),
+        (["--inactive", "--retire"], "Use only one of"),
+    ):
+        result = runner.invoke(args=["keys", "new-keyring", *wrong, "--output", str(tmp_path / "wrong.json")])
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert not (tmp_path / "wrong.json").exists()
+    step2 = tmp_path / "step2.json"
+    result = runner.invoke(args=["keys", "new-keyring", "--activate", new, "--output", str(step2)])
+    assert result.exit_code == 0 and "keys rotate" in result.output, result.output
+    assert Keyring.from_json(step2.read_text()).active == new
+    assert Keyring.from_json(step2.read_text()).keys == staged.keys
+
+    use_secret(step2.read_text())  # a server with step 2 wraps with `new` ...
+    newest = store.create_person(ctx.user_id)
+    use_secret(step1.read_text())  # ... and one still on step 1 opens it
+    assert store.load_summary(store.person_for(ctx.user_id, newest)) is not None
+    use_secret(step2.read_text())
+    result = runner.invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0 and "Re-wrapped 2 data keys" in result.output, result.output
+    assert store.people_by_key() == {new: 3}
+    for pid in (person_id, added, newest):
+        store.load_summary(store.person_for(ctx.user_id, pid))
+
+
+def test_the_first_keyring_of_a_new_deployment_and_only_then(app, tmp_path):
+    """`keys new-keyring --output FILE` on a host with no keyring writes a first one (a new deployment, as
+    docs/operations/deploy.md makes its secrets); with people already stored it refuses instead."""
+    fresh = {k: v for k, v in os.environ.items() if not k.startswith("HERBERT_")} | {
+        "HERBERT_INSTANCE_PATH": str(tmp_path / "new-host"),
+        "HERBERT_DATABASE_URL": f"sqlite:///{tmp_path / 'not-made-yet.db'}",
+        "HERBERT_SECRET_KEY": "a-secret-key-from-the-secret-store-0123456789",
+    }
+    made = run_flask(app, "keys", "new-keyring", "--output", str(tmp_path / "first.json"), env=fresh)
+    assert made.returncode == 0 and "a first keyring" in made.stdout, made.stdout + made.stderr
+    first = Keyring.from_json((tmp_path / "first.json").read_text())
+    assert len(first.keys) == 1 and oct((tmp_path / "first.json").stat().st_mode & 0o777) == "0o600"
+    assert not (tmp_path / "new-host" / "keyring.json").exists()  # nothing kept on the host
+    assert not (tmp_path / "not-made-yet.db").exists()  # nor a database made by looking
+    staged = run_flask(app, "keys", "new-keyring", "--inactive", "--output", str(tmp_path / "x.json"), env=fresh)
+    assert staged.returncode == 1 and "no keyring here to change" in staged.stderr
+
+    with app.app_context():
+        store.create_person(make_user("carer@example.com"))
+    held = fresh | {"HERBERT_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]} | blob_environment(app)
+    refused = run_flask(app, "keys", "new-keyring", "--output", str(tmp_path / "second.json"), env=held)
+    assert refused.returncode == 1 and "holds 1 people" in refused.stderr, refused.stdout + refused.stderr
+    assert not (tmp_path / "second.json").exists()
 
 
 def test_b9_rotation_killed_half_way_then_resumed_leaves_every_record_readable_with_only_the_new_key(ctx):
