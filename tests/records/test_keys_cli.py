@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from store_helpers import FLASK, ROOT, jpeg_with_exif, make_user, run_flask, seed_people, subprocess_env
 
 from herbert import create_app
@@ -20,7 +20,7 @@ from herbert.extensions import db
 from herbert.models import Person
 from herbert.records import erasure, store
 from herbert.records.keys import keyring_path, load_keyring
-from tests.blob_backends import blob_environment, stored_blobs
+from tests.blob_backends import CREDENTIALS, blob_environment, stored_blobs
 
 
 def full_person(ctx, name: str) -> str:
@@ -376,6 +376,53 @@ def test_backup_while_writing_then_restore_into_a_fresh_instance_equals_the_orig
     # a second restore into the now non-empty instance is refused
     again = run_flask(ctx.app, "restore", str(backup), env=target)
     assert again.returncode == 1 and "empty instance" in again.stderr
+
+
+OTHER_KIND = f"herbert_other_kind_{os.getpid()}"  # a database of this process's own on the test server
+
+
+def test_a_backup_moves_photos_onto_object_storage_but_never_into_another_kind_of_database(
+    ctx, tmp_path, request, monkeypatch
+):
+    """docs/operations/deploy.md: an instance with its photos in the instance folder moves them onto object storage
+    by `backup` and `restore` into a new instance with a bucket; a backup of one kind of database (SQLite or
+    PostgreSQL) is refused by the other, before anything is restored."""
+    full_person(ctx, "Moving house")
+    backup = tmp_path / "backup"
+    assert run_flask(ctx.app, "backup", str(backup)).returncode == 0
+    keyring_text = keyring_path(ctx.app).read_text()
+    s3 = request.getfixturevalue("s3_server")
+    for name, value in CREDENTIALS.items():  # for this process's look into the bucket (counts_in)
+        monkeypatch.setenv(name, value)
+    target = fresh_instance(tmp_path, ctx, "on-s3", keyring_text) | s3.environment(s3.new_bucket())
+    restored = run_flask(ctx.app, "restore", str(backup), env=target)
+    assert restored.returncode == 0 and "Verified: all" in restored.stdout, restored.stdout + restored.stderr
+    assert counts_in(target) == {"people": 1, "blobs": 1}
+    assert not (Path(target["HERBERT_INSTANCE_PATH"]) / "blobs").exists()  # the photo went to the bucket
+
+    other = fresh_instance(tmp_path, ctx, "other-kind", keyring_text)
+    made_database = None
+    if db.engine.dialect.name == "postgresql":
+        other["HERBERT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'other-kind' / 'herbert.db'}"
+    elif server := os.environ.get("HERBERT_TEST_DATABASE_URL"):  # the SQLite variant: into PostgreSQL
+        made_database = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1))
+        with made_database.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{OTHER_KIND}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{OTHER_KIND}"'))
+        other["HERBERT_DATABASE_URL"] = made_database.url.set(database=OTHER_KIND).render_as_string(False)
+    else:
+        return  # no PostgreSQL here: the PostgreSQL variant checks the refusal the other way round
+    try:
+        refused = run_flask(ctx.app, "restore", str(backup), env=other)
+        kinds = {"sqlite", "postgresql"}
+        assert refused.returncode == 1, refused.stdout
+        assert any(f"The backup is of a {kind} database" in refused.stderr for kind in kinds), refused.stderr
+        assert counts_in(other) == {"people": 0, "blobs": 0}
+    finally:
+        if made_database is not None:
+            with made_database.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{OTHER_KIND}" WITH (FORCE)'))
+            made_database.dispose()
 
 
 @pytest.mark.blob_backends
