@@ -273,6 +273,8 @@ def test_operator_commands_run_on_any_host(cluster, carer):
     assert verify.returncode == 0 and "All records open." in verify.stdout, verify.stdout + verify.stderr
     swept = run_flask(cluster, 1, "sweep")
     assert swept.returncode == 0 and "0 orphan blobs" in swept.stdout
+    audit = run_flask(cluster, 1, "audit", "verify")
+    assert audit.returncode == 0 and "Audit trail intact" in audit.stdout, audit.stdout + audit.stderr
     assert "Traceback" not in cluster.log_text()
 
 
