@@ -217,7 +217,8 @@ def start_runner(cluster: Cluster, host: int, periodic: bool) -> subprocess.Pope
             start_new_session=True,
         )  # fmt: skip
     cluster.runners.append((host, periodic, process))
-    cluster.logs.append(log)
+    if log not in cluster.logs:
+        cluster.logs.append(log)
     deadline = time.monotonic() + 60
     while "Job runner started" not in log.read_text(errors="replace"):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -292,6 +292,12 @@ def _empty_postgres_database(name: str) -> str:
     return url.set(database=database).render_as_string(hide_password=False)
 
 
+def _drop_postgres_database(name: str) -> None:
+    database = f"{db.engine.url.database}_{name}".replace("-", "_")[:60]
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
 def instance_settings(env: dict[str, str]) -> dict[str, str]:
     """The part of a child's environment that says which instance it is: folder, database, blob store."""
     names = ("HERBERT_INSTANCE_PATH", "HERBERT_DATABASE_URL", "HERBERT_S3_", "AWS_")
@@ -403,6 +409,8 @@ def test_a_backup_moves_photos_onto_object_storage_but_never_into_another_kind_o
     other = fresh_instance(tmp_path, ctx, "other-kind", keyring_text)
     made_database = None
     if db.engine.dialect.name == "postgresql":
+        for name in ("on-s3", "other-kind"):  # fresh_instance made them; nothing else will drop them
+            _drop_postgres_database(name)
         other["HERBERT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'other-kind' / 'herbert.db'}"
     elif server := os.environ.get("HERBERT_TEST_DATABASE_URL"):  # the SQLite variant: into PostgreSQL
         made_database = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1))
