@@ -23,8 +23,9 @@ from herbert.models import User
 from tests.support.accounts import AuthActions
 from tests.support.blob_backends import blob_backend, blob_config, pytest_generate_tests, s3_server  # noqa: F401 (folder/s3rver)
 from tests.support.carers import Carer, add_person
+from tests.support.http_servers import free_port
 from tests.support.journey import make_person
-from tests.support.mail import Mailbox, free_port
+from tests.support.mail import Mailbox
 from tests.support.pages import PageChecker
 
 POSTGRES_URL = os.environ.get("HERBERT_TEST_DATABASE_URL")

@@ -2,7 +2,8 @@
 
     flask --app herbert keys status          key ids in use (never the keys)
     flask --app herbert keys rotate [--retire]
-    flask --app herbert keys new-keyring --output FILE [--retire]   (for a keyring in a secret store)
+    flask --app herbert keys new-keyring --output FILE [--inactive | --activate KEY_ID | --retire]
+                                             (for a keyring in a secret store; also the first one)
     flask --app herbert keys verify
     flask --app herbert backup PATH
     flask --app herbert restore PATH
@@ -23,6 +24,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from herbert.config import write_private_file
 from herbert.crypto import Keyring
@@ -32,7 +34,7 @@ from herbert.records import store, verify
 from herbert.records.backup import BackupError, create_backup, restore_backup
 from herbert.records.blobs import PHOTO_KEY, blob_store
 from herbert.records.keys import keyring_from_environment, keyring_lock, keyring_path, load_keyring, save_keyring
-from herbert.records.sweep import sweep
+from herbert.records.sweep import database_exists, sweep
 
 MAX_ROTATION_PASSES = 5
 
@@ -79,9 +81,10 @@ def rotate_command(batch_size: int, pause: float, retire: bool) -> None:
             # Several app servers share one keyring from a secret store: a new key must reach all of them
             # (new-keyring, secret store, restart) before anything is wrapped with it; then this re-wraps.
             raise click.ClickException(
-                f"Every data key is already under HERBERT_KEYRING's active key {keyring.active}. To rotate: "
-                "`flask --app herbert keys new-keyring --output FILE`, put the file in your secret store as "
-                "HERBERT_KEYRING for every app server, restart them, then run `keys rotate` again."
+                f"Every data key is already under HERBERT_KEYRING's active key {keyring.active}. To rotate "
+                "(docs/operations/deploy.md): `flask --app herbert keys new-keyring --inactive --output FILE` and "
+                "roll it out to every app server and job runner; then `keys new-keyring --activate KEY_ID --output "
+                "FILE` and roll that out; then run `keys rotate` again."
             )
         else:
             with keyring_lock(app):
@@ -166,14 +169,69 @@ def _retire_unused_keys(app: Flask) -> None:
 @keys.command("new-keyring")
 @click.option("--output", required=True, type=click.Path(path_type=Path), help="A new file (mode 0600) to write.")
 @click.option("--retire", is_flag=True, help="Instead of adding a key, leave out old keys that nothing uses.")
-def new_keyring_command(output: Path, retire: bool) -> None:
+@click.option("--inactive", is_flag=True, help="Add the new key without making it active yet (step 1 of 2).")
+@click.option("--activate", "activate_id", metavar="KEY_ID", help="Make this key (already added) the active one.")
+def new_keyring_command(output: Path, retire: bool, inactive: bool, activate_id: str | None) -> None:
     """Write the next keyring to a file, for a keyring kept in a secret store (HERBERT_KEYRING).
 
-    Without --retire: the current keyring plus a new active key (then roll it out to every app server and run
-    `keys rotate`). With --retire: the current keyring without the old keys that wrap nothing any more. Either
-    way it carries the erasure list (this host's too), so erased people stay refused.
+    Without options: the current keyring plus a new active key (then roll it out and run `keys rotate`). With
+    several app servers, in two steps so that no server ever meets a data key wrapped by a key it lacks:
+    --inactive adds the new key for every server to learn first, then --activate KEY_ID makes it the one that
+    wraps. With --retire: the current keyring without the old keys that wrap nothing any more. Each carries the
+    erasure list (this host's too), so erased people stay refused. On a host with no keyring at all (a new
+    deployment, with the database still empty) it writes a first keyring of one key.
     """
-    keyring = Keyring.from_json(load_keyring().to_json())  # a copy, with this host's erasures merged in
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if sum(map(bool, (retire, inactive, activate_id))) > 1:
+        raise click.ClickException("Use only one of --retire, --inactive and --activate.")
+    if not keyring_from_environment(app) and not keyring_path(app).exists():
+        keyring, what = _first_keyring(app, bool(retire or inactive or activate_id))
+    else:
+        keyring = Keyring.from_json(load_keyring().to_json())  # a copy, with this host's erasures merged in
+        what = _next_keyring(keyring, retire, inactive, activate_id)
+    try:
+        write_private_file(output, keyring.to_json())
+    except FileExistsError:
+        raise click.ClickException(f"{output} exists already: name a new file.") from None
+    step, words = what
+    if step == "first":
+        click.echo(
+            f"Wrote {words} to {output} (mode 0600). Put it in your secret store as HERBERT_KEYRING for every app "
+            "server and job runner, keep a copy apart from the backups, then delete the file."
+        )
+        return
+    then = ""
+    if step == "inactive":
+        then = f" Then: `flask --app herbert keys new-keyring --activate {list(keyring.keys)[-1]} --output FILE`."
+    elif step == "active":
+        then = " Then run `flask --app herbert keys rotate`."
+    click.echo(
+        f"Wrote the next keyring, {words}, to {output} (mode 0600). Put it in your secret store as HERBERT_KEYRING, "
+        "restart every app server and job runner, then delete the file." + then
+    )
+
+
+def _first_keyring(app: Flask, asked_for_a_change: bool) -> tuple[Keyring, tuple[str, str]]:
+    """A brand-new keyring, only where nothing can need another one: no keyring here and no people stored."""
+    if asked_for_a_change:
+        raise click.ClickException("There is no keyring here to change: set HERBERT_KEYRING to the current one.")
+    people = 0
+    if database_exists(app):
+        try:
+            people = db.session.execute(db.select(db.func.count()).select_from(Person)).scalar_one()
+        except SQLAlchemyError:  # no tables yet: a new deployment
+            db.session.rollback()
+    if people:
+        raise click.ClickException(
+            f"This host has no keyring, yet the database holds {people} people whose keys need the current one: "
+            "set HERBERT_KEYRING (from your secret store) and run the command again."
+        )
+    keyring = Keyring.generate()
+    return keyring, ("first", f"a first keyring, with the one key {keyring.active},")
+
+
+def _next_keyring(keyring: Keyring, retire: bool, inactive: bool, activate_id: str | None) -> tuple[str, str]:
+    """Change the copy as asked; (what kind of step it was, what changed in words)."""
     if retire:
         in_use = _keys_in_use()
         unused = [kid for kid in keyring.keys if kid != keyring.active and not in_use.get(kid)]
@@ -183,18 +241,22 @@ def new_keyring_command(output: Path, retire: bool) -> None:
             raise click.ClickException(f"Not retiring: old keys are still in use ({detail}). Run `keys rotate`.")
         for kid in unused:
             keyring.retire_key(kid)
-        what = f"without the old key(s) {', '.join(sorted(unused)) or '(none)'}"
-    else:
-        what = f"with the new active key {keyring.add_key()}"
-    try:
-        write_private_file(output, keyring.to_json())
-    except FileExistsError:
-        raise click.ClickException(f"{output} exists already: name a new file.") from None
-    click.echo(
-        f"Wrote the next keyring, {what}, to {output} (mode 0600). Put it in your secret store as HERBERT_KEYRING, "
-        "restart every app server, then delete the file."
-        + ("" if retire else " Then run `flask --app herbert keys rotate`.")
-    )
+        return "retire", f"without the old key(s) {', '.join(sorted(unused)) or '(none)'}"
+    if activate_id:
+        if activate_id not in keyring.keys:
+            raise click.ClickException(
+                f"{activate_id} is not in this keyring: `flask --app herbert keys status` lists its keys."
+            )
+        if activate_id == keyring.active:
+            raise click.ClickException(f"{activate_id} is the active key already.")
+        keyring.active = activate_id
+        return "active", f"with {activate_id} made the active key"
+    active = keyring.active
+    new_id = keyring.add_key()
+    if inactive:
+        keyring.active = active  # every server learns the new key before any wraps with it
+        return "inactive", f"with the new key {new_id}, not yet active ({active} still wraps)"
+    return "active", f"with the new active key {new_id}"
 
 
 @contextmanager

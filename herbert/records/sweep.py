@@ -73,7 +73,7 @@ def sweep(app: Flask, grace_seconds: float, blobs: bool = True) -> SweepResult:
     cutoff = time.time() - grace_seconds
     if blobs:
         result.temp_files = store.remove_unfinished(modified_before=cutoff)
-    if not _database_exists(app):
+    if not database_exists(app):
         result.skipped = "no database yet"
         return result
     try:
@@ -103,7 +103,7 @@ def _finish_erasures() -> int:
     return len(found)
 
 
-def _database_exists(app: Flask) -> bool:
+def database_exists(app: Flask) -> bool:
     """For SQLite, do not create an empty database file just by looking."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() != "sqlite":

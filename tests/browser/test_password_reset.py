@@ -14,7 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.support.browser import NARROW, PHONE, Journey, tab_to
-from tests.support.mail import Mailbox, free_port
+from tests.support.http_servers import free_port
+from tests.support.mail import Mailbox
 
 pytestmark = pytest.mark.browser
 

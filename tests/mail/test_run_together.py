@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.support.mail import Mailbox, free_port
+from tests.support.http_servers import free_port
+from tests.support.mail import Mailbox
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow

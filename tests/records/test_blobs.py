@@ -8,7 +8,8 @@ import time
 import pytest
 
 from herbert.records.blobs import BlobMissing, S3BlobStore, blob_store
-from tests.support.blob_backends import every_stored_object, free_port
+from tests.support.blob_backends import every_stored_object
+from tests.support.http_servers import free_port
 
 pytestmark = pytest.mark.blob_backends
 

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from herbert import create_app
 from herbert.crypto import Keyring
@@ -19,8 +19,18 @@ from herbert.extensions import db
 from herbert.models import Person
 from herbert.records import erasure, store
 from herbert.records.keys import keyring_path, load_keyring
-from tests.support.blob_backends import blob_environment, stored_blobs
-from tests.support.store import FLASK, PYTHON, ROOT, WORKER, jpeg_with_exif, run_flask, seed_people, subprocess_env
+from tests.support.blob_backends import CREDENTIALS, blob_environment, stored_blobs
+from tests.support.store import (
+    FLASK,
+    PYTHON,
+    ROOT,
+    WORKER,
+    jpeg_with_exif,
+    make_user,
+    run_flask,
+    seed_people,
+    subprocess_env,
+)
 
 
 def full_person(ctx, name: str) -> str:
@@ -143,6 +153,82 @@ def test_rotation_with_a_keyring_from_a_secret_store(ctx, tmp_path):
         assert store.load_summary(store.person_for(ctx.user_id, person_id))["name"].startswith("Person")
 
 
+def test_a_rotation_in_two_steps_never_wraps_with_a_key_some_server_lacks(ctx, tmp_path):
+    """Several app servers restart one at a time: the new key reaches them all (--inactive) before any of
+    them wraps with it (--activate), so a person added on a restarted server opens on one not yet restarted."""
+    person_id = full_person(ctx, "Before")
+    runner = ctx.app.test_cli_runner()
+    old_text = load_keyring().to_json()
+
+    def use_secret(text_: str) -> None:
+        ctx.app.config["KEYRING"] = text_
+        ctx.app.extensions.pop("herbert.keyring", None)
+        store.forget_cached_keys()
+
+    use_secret(old_text)
+    old = load_keyring().active
+    step1 = tmp_path / "step1.json"
+    result = runner.invoke(args=["keys", "new-keyring", "--inactive", "--output", str(step1)])
+    assert result.exit_code == 0, result.output
+    staged = Keyring.from_json(step1.read_text())
+    [new] = set(staged.keys) - {old}
+    assert staged.active == old and f"--activate {new}" in result.output
+    use_secret(step1.read_text())  # some servers have step 1 now, some the old keyring: both wrap with `old`
+    added = store.create_person(ctx.user_id)
+    assert store.people_by_key() == {old: 2}
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 1  # nothing to re-wrap yet: it says what to do
+
+    for wrong, message in (
+        (["--activate", "knot-a-key"], "knot-a-key is not in this keyring"),
+        (["--activate", old], "is the active key already"),
+        (["--inactive", "--retire"], "Use only one of"),
+    ):
+        result = runner.invoke(args=["keys", "new-keyring", *wrong, "--output", str(tmp_path / "wrong.json")])
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert not (tmp_path / "wrong.json").exists()
+    step2 = tmp_path / "step2.json"
+    result = runner.invoke(args=["keys", "new-keyring", "--activate", new, "--output", str(step2)])
+    assert result.exit_code == 0 and "keys rotate" in result.output, result.output
+    assert Keyring.from_json(step2.read_text()).active == new
+    assert Keyring.from_json(step2.read_text()).keys == staged.keys
+
+    use_secret(step2.read_text())  # a server with step 2 wraps with `new` ...
+    newest = store.create_person(ctx.user_id)
+    use_secret(step1.read_text())  # ... and one still on step 1 opens it
+    assert store.load_summary(store.person_for(ctx.user_id, newest)) is not None
+    use_secret(step2.read_text())
+    result = runner.invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0 and "Re-wrapped 2 data keys" in result.output, result.output
+    assert store.people_by_key() == {new: 3}
+    for pid in (person_id, added, newest):
+        store.load_summary(store.person_for(ctx.user_id, pid))
+
+
+def test_the_first_keyring_of_a_new_deployment_and_only_then(app, tmp_path):
+    """`keys new-keyring --output FILE` on a host with no keyring writes a first one (a new deployment, as
+    docs/operations/deploy.md makes its secrets); with people already stored it refuses instead."""
+    fresh = {k: v for k, v in os.environ.items() if not k.startswith("HERBERT_")} | {
+        "HERBERT_INSTANCE_PATH": str(tmp_path / "new-host"),
+        "HERBERT_DATABASE_URL": f"sqlite:///{tmp_path / 'not-made-yet.db'}",
+        "HERBERT_SECRET_KEY": "a-secret-key-from-the-secret-store-0123456789",
+    }
+    made = run_flask(app, "keys", "new-keyring", "--output", str(tmp_path / "first.json"), env=fresh)
+    assert made.returncode == 0 and "a first keyring" in made.stdout, made.stdout + made.stderr
+    first = Keyring.from_json((tmp_path / "first.json").read_text())
+    assert len(first.keys) == 1 and oct((tmp_path / "first.json").stat().st_mode & 0o777) == "0o600"
+    assert not (tmp_path / "new-host" / "keyring.json").exists()  # nothing kept on the host
+    assert not (tmp_path / "not-made-yet.db").exists()  # nor a database made by looking
+    staged = run_flask(app, "keys", "new-keyring", "--inactive", "--output", str(tmp_path / "x.json"), env=fresh)
+    assert staged.returncode == 1 and "no keyring here to change" in staged.stderr
+
+    with app.app_context():
+        store.create_person(make_user("carer@example.com"))
+    held = fresh | {"HERBERT_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]} | blob_environment(app)
+    refused = run_flask(app, "keys", "new-keyring", "--output", str(tmp_path / "second.json"), env=held)
+    assert refused.returncode == 1 and "holds 1 people" in refused.stderr, refused.stdout + refused.stderr
+    assert not (tmp_path / "second.json").exists()
+
+
 def test_b9_rotation_killed_half_way_then_resumed_leaves_every_record_readable_with_only_the_new_key(ctx):
     count = 200
     seed_people(ctx.user_id, count)
@@ -214,6 +300,12 @@ def _empty_postgres_database(name: str) -> str:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{database}"'))
     return url.set(database=database).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(name: str) -> None:
+    database = f"{db.engine.url.database}_{name}".replace("-", "_")[:60]
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 def instance_settings(env: dict[str, str]) -> dict[str, str]:
@@ -299,6 +391,55 @@ def test_backup_while_writing_then_restore_into_a_fresh_instance_equals_the_orig
     # a second restore into the now non-empty instance is refused
     again = run_flask(ctx.app, "restore", str(backup), env=target)
     assert again.returncode == 1 and "empty instance" in again.stderr
+
+
+OTHER_KIND = f"herbert_other_kind_{os.getpid()}"  # a database of this process's own on the test server
+
+
+def test_a_backup_moves_photos_onto_object_storage_but_never_into_another_kind_of_database(
+    ctx, tmp_path, request, monkeypatch
+):
+    """docs/operations/deploy.md: an instance with its photos in the instance folder moves them onto object storage
+    by `backup` and `restore` into a new instance with a bucket; a backup of one kind of database (SQLite or
+    PostgreSQL) is refused by the other, before anything is restored."""
+    full_person(ctx, "Moving house")
+    backup = tmp_path / "backup"
+    assert run_flask(ctx.app, "backup", str(backup)).returncode == 0
+    keyring_text = keyring_path(ctx.app).read_text()
+    s3 = request.getfixturevalue("s3_server")
+    for name, value in CREDENTIALS.items():  # for this process's look into the bucket (counts_in)
+        monkeypatch.setenv(name, value)
+    target = fresh_instance(tmp_path, ctx, "on-s3", keyring_text) | s3.environment(s3.new_bucket())
+    restored = run_flask(ctx.app, "restore", str(backup), env=target)
+    assert restored.returncode == 0 and "Verified: all" in restored.stdout, restored.stdout + restored.stderr
+    assert counts_in(target) == {"people": 1, "blobs": 1}
+    assert not (Path(target["HERBERT_INSTANCE_PATH"]) / "blobs").exists()  # the photo went to the bucket
+
+    other = fresh_instance(tmp_path, ctx, "other-kind", keyring_text)
+    made_database = None
+    if db.engine.dialect.name == "postgresql":
+        for name in ("on-s3", "other-kind"):  # fresh_instance made them; nothing else will drop them
+            _drop_postgres_database(name)
+        other["HERBERT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'other-kind' / 'herbert.db'}"
+    elif server := os.environ.get("HERBERT_TEST_DATABASE_URL"):  # the SQLite variant: into PostgreSQL
+        made_database = create_engine(server.replace("postgresql://", "postgresql+psycopg://", 1))
+        with made_database.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{OTHER_KIND}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{OTHER_KIND}"'))
+        other["HERBERT_DATABASE_URL"] = made_database.url.set(database=OTHER_KIND).render_as_string(False)
+    else:
+        return  # no PostgreSQL here: the PostgreSQL variant checks the refusal the other way round
+    try:
+        refused = run_flask(ctx.app, "restore", str(backup), env=other)
+        kinds = {"sqlite", "postgresql"}
+        assert refused.returncode == 1, refused.stdout
+        assert any(f"The backup is of a {kind} database" in refused.stderr for kind in kinds), refused.stderr
+        assert counts_in(other) == {"people": 0, "blobs": 0}
+    finally:
+        if made_database is not None:
+            with made_database.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{OTHER_KIND}" WITH (FORCE)'))
+            made_database.dispose()
 
 
 @pytest.mark.blob_backends

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.support.http_servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 S3RVER = ROOT / "node_modules" / "s3rver" / "bin" / "s3rver.js"
 NODE = shutil.which("node")
@@ -109,11 +111,6 @@ RUNNING: list[S3Server] = []  # the session's s3rver, for apps made inside a tes
 def server_for(app: Flask) -> S3Server:
     return app.extensions.get("tests.s3_server") or RUNNING[0]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_s3rver(directory: Path, port: int | None = None) -> S3Server:

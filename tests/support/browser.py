@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Page, Response, Route
+
+from tests.support.http_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,12 +49,6 @@ def missing_requirements() -> str | None:
         return f"browser tests need axe-core at {AXE_SCRIPT.relative_to(ROOT)} (run `npm ci`)"
     return None
 
-
-def free_port() -> int:
-    """A port the kernel says is free now (known before the server starts, so PUBLIC_URL can name it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def unique_email(prefix: str = "carer") -> str:

@@ -1,10 +1,11 @@
 """Several app servers as a real deployment runs them, on loopback: gunicorn processes on their own ports
-sharing one PostgreSQL database, one Redis database (rate limits) and one S3-compatible store (s3rver).
+sharing one PostgreSQL database, one Redis (rate limits, and the job queue in a database of its own) and one
+S3-compatible store (s3rver), with job runners (`flask --app herbert jobs run`) beside them.
 
 Each server gets its own instance folder, as separate hosts would: nothing may depend on a shared disk.
 The secret key and the keyring come from the environment (HERBERT_SECRET_KEY, HERBERT_KEYRING), as a
 secret store would inject them. Used by tests/test_cluster.py (B21) and bench/bench_cluster_load.py.
-Every server and database made here is stopped or dropped by stop_cluster().
+Every server, job runner, database and Redis claim made here is stopped, dropped or released by stop_cluster().
 """
 
 import http.cookiejar
@@ -27,12 +28,19 @@ from sqlalchemy import create_engine, text
 
 from herbert.crypto import Keyring
 from herbert.dates import uk_now
-from tests.support.blob_backends import CREDENTIALS, S3Server, free_port
+from tests.support.blob_backends import CREDENTIALS, S3Server
+from tests.support.http_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 REQUEST_TIMEOUT_S = 120
+# Redis databases a cluster's job queue may claim, one run each. huey names its keys after the app
+# ("huey.redis.herbert"), not the run, so two runs sharing a database would take each other's jobs. 15 is the
+# test suite's (rate limits; some tests flush it), 7 the load bench's default and 4 bench_mail's.
+JOBS_DATABASES = (14, 13, 12, 11, 10, 9, 8)
+JOBS_CLAIM = "herbert-cluster-jobs-claim"
+JOBS_CLAIM_SECONDS = 6 * 3600  # a run killed before it released its claim frees the database after this
 
 
 @dataclass
@@ -45,7 +53,10 @@ class Cluster:
     s3: S3Server | None
     admin_url: str
     database: str
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    gunicorn_options: list[list[str]] = field(default_factory=list)  # per server: workers, threads, --preload
+    servers: list[subprocess.Popen | None] = field(default_factory=list)  # per url; None once stopped
+    runners: list[tuple[int, bool, subprocess.Popen]] = field(default_factory=list)  # (host, periodic, process)
+    jobs_claim: tuple[str, str] | None = None  # (Redis URL of the claimed database, claim token)
     logs: list[Path] = field(default_factory=list)
 
     def log_text(self) -> str:
@@ -66,8 +77,17 @@ def start_cluster(
     threads: int = 4,
     preload_first: bool = False,
     extra_env: dict[str, str] | None = None,
+    job_runners: bool = False,
+    mail_port: int | None = None,
+    secret_key: str | None = None,
+    keyring: str | None = None,
 ) -> Cluster:
     """Create a database, migrate it once, start `servers` gunicorn servers; wait until each answers.
+
+    job_runners: the job queue on a Redis database of its own (claimed on redis_url's server) and two job
+    runners, as docs/operations/deploy.md runs them: host 0's with the periodic jobs, host 1's with
+    --no-periodic. mail_port: every process sends email to an SMTP server on 127.0.0.1 at that port.
+    secret_key, keyring: the secrets (as a secret store holds them); generated here when not given.
 
     Without postgres_url, redis_url and s3 it is the embedded default instead (`make run`'s set-up: SQLite and
     photo blobs in one instance folder, rate limits in memory): one server only, since that is one machine."""
@@ -83,6 +103,7 @@ def start_cluster(
         database_url = admin_url.rsplit("/", 1)[0] + f"/{database}"
     else:
         assert servers == 1, "the embedded default is one machine"
+        assert not job_runners, "the embedded default's job queue is the instance's jobs.db"
         admin_url = ""
         database_url = f"sqlite:///{folder / 'host-0' / 'herbert.db'}"
     bucket = s3.new_bucket() if s3 else ""
@@ -91,13 +112,22 @@ def start_cluster(
         {
             "HERBERT_DATABASE_URL": database_url,
             "HERBERT_RATELIMIT_KEY_PREFIX": f"herbert-cluster-{secrets.token_hex(4)}",  # this run's counters only
-            "HERBERT_SECRET_KEY": secrets.token_urlsafe(48),
-            "HERBERT_KEYRING": Keyring.generate().to_json(),
+            "HERBERT_SECRET_KEY": secret_key or secrets.token_urlsafe(48),
+            "HERBERT_KEYRING": keyring or Keyring.generate().to_json(),
             "HERBERT_PUBLIC_URL": f"http://127.0.0.1:{ports[0]}",
             "PYTHONUNBUFFERED": "1",
         }
         | ({"HERBERT_RATELIMIT_STORAGE_URI": redis_url} if redis_url else {})
         | (s3.environment(bucket) | CREDENTIALS if s3 else {})
+        | (
+            {
+                "HERBERT_MAIL_SERVER": "127.0.0.1",
+                "HERBERT_MAIL_PORT": str(mail_port),
+                "HERBERT_MAIL_DEFAULT_SENDER": "Herbert Protocol form <noreply@example.org>",
+            }
+            if mail_port
+            else {}
+        )
         | (extra_env or {})
     )
     cluster = Cluster(
@@ -111,33 +141,108 @@ def start_cluster(
         database=database,
     )
     try:
+        if job_runners:
+            assert redis_url, "the job runners of several hosts share a Redis queue"
+            cluster.jobs_claim = claim_jobs_database(redis_url)
+            cluster.env["HERBERT_JOBS_URL"] = cluster.jobs_claim[0]
         init = run_flask(cluster, 0, "init")
         if init.returncode != 0:
             raise RuntimeError(f"flask init failed: {init.stderr[-2000:]}")
-        for number, port in enumerate(ports):
-            log = folder / f"host-{number}.log"
-            command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
-                       "--timeout", "120", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]  # fmt: skip
+        for number in range(servers):
+            options = ["--workers", str(workers), "--threads", str(threads)]
             if preload_first and number == 0:
-                command.append("--preload")  # the app is made before the fork: nothing may cross it
-            with open(log, "w") as handle:
-                cluster.processes.append(
-                    subprocess.Popen(
-                        [*command, "herbert:create_app()"],
-                        cwd=ROOT,
-                        env=host_env(cluster, number),
-                        stdout=handle,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,
-                    )
-                )
-            cluster.logs.append(log)
-        for url, process in zip(cluster.urls, cluster.processes, strict=True):
-            wait_until_answering(url, process)
+                options.append("--preload")  # the app is made before the fork: nothing may cross it
+            cluster.gunicorn_options.append(options)
+            cluster.servers.append(None)
+            start_server(cluster, number, wait=False)
+        for number in range(servers):
+            wait_until_answering(cluster, number)
+        if job_runners:
+            start_runner(cluster, 0, periodic=True)
+            start_runner(cluster, 1 if servers > 1 else 0, periodic=False)
     except BaseException:
         stop_cluster(cluster)
         raise
     return cluster
+
+
+def start_server(cluster: Cluster, number: int, wait: bool = True) -> subprocess.Popen:
+    """Start host `number`'s gunicorn (the command line of docs/operations/deploy.md) on its port, with the
+    cluster's environment as it is now. A number one past the last adds a host (with the first's options)."""
+    if number == len(cluster.urls):
+        cluster.urls.append(f"http://127.0.0.1:{free_port()}")
+        cluster.gunicorn_options.append([o for o in cluster.gunicorn_options[0] if o != "--preload"])
+        cluster.servers.append(None)
+    port = urllib.parse.urlsplit(cluster.urls[number]).port
+    log = cluster.folder / f"host-{number}.log"
+    command = [str(VENV_BIN / "gunicorn"), *cluster.gunicorn_options[number], "--timeout", "120",
+               "--bind", f"127.0.0.1:{port}", "--no-control-socket", "herbert:create_app()"]  # fmt: skip
+    with open(log, "a") as handle:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=host_env(cluster, number), stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the master, its workers and their PDF workers
+        )  # fmt: skip
+    cluster.servers[number] = process
+    if log not in cluster.logs:
+        cluster.logs.append(log)
+    if wait:
+        wait_until_answering(cluster, number)
+    return process
+
+
+def restart_server(cluster: Cluster, number: int) -> None:
+    """Stop host `number`'s server and start it again with the cluster's environment as it is now (a rollout)."""
+    process = cluster.servers[number]
+    if process is not None:
+        stop_process(process)
+    start_server(cluster, number)
+
+
+def kill_server(cluster: Cluster, number: int) -> None:
+    """Lose host `number` at once, as a machine that dies does: SIGKILL to its master, workers and PDF workers."""
+    process = cluster.servers[number]
+    assert process is not None and process.poll() is None
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=20)
+
+
+def start_runner(cluster: Cluster, host: int, periodic: bool) -> subprocess.Popen:
+    """`flask --app herbert jobs run` on a host (with --no-periodic unless it is the one periodic runner)."""
+    log = cluster.folder / f"runner-{len(cluster.runners)}-host-{host}.log"
+    command = [str(VENV_BIN / "flask"), "--app", "herbert", "jobs", "run", "--workers", "2"]
+    if not periodic:
+        command.append("--no-periodic")
+    with open(log, "a") as handle:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=host_env(cluster, host), stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    cluster.runners.append((host, periodic, process))
+    if log not in cluster.logs:
+        cluster.logs.append(log)
+    deadline = time.monotonic() + 60
+    while "Job runner started" not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the job runner on host {host} did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+    return process
+
+
+def roll_out(cluster: Cluster, **settings: str) -> None:
+    """Change shared settings (e.g. HERBERT_KEYRING from the secret store) the way the runbook does: restart
+    every app server, one at a time, then every job runner, each with the new environment."""
+    cluster.env.update(settings)
+    for number, process in enumerate(cluster.servers):
+        if process is not None and process.poll() is None:
+            restart_server(cluster, number)
+    restart_runners(cluster)
+
+
+def restart_runners(cluster: Cluster) -> None:
+    running, cluster.runners = cluster.runners, []
+    for host, periodic, process in running:
+        stop_runner(process)
+        start_runner(cluster, host, periodic)
 
 
 def host_env(cluster: Cluster, number: int) -> dict[str, str]:
@@ -160,13 +265,17 @@ def run_flask(cluster: Cluster, host: int, *args: str, timeout: float = 180) -> 
     )
 
 
-def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_answering(cluster: Cluster, number: int, timeout: float = 60) -> None:
+    """Until GET / answers 200 for the service's own host name (production refuses any other)."""
+    url, process = cluster.urls[number], cluster.servers[number]
+    host = urllib.parse.urlsplit(cluster.env["HERBERT_PUBLIC_URL"]).netloc
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn for {url} exited with {process.returncode}")
+        request = urllib.request.Request(url + "/", headers={"Host": host})  # noqa: S310 (our own loopback server)
         try:
-            with urllib.request.urlopen(url + "/", timeout=5) as response:  # noqa: S310 (our own loopback server)
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -175,26 +284,82 @@ def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 6
     raise RuntimeError(f"gunicorn for {url} did not answer in {timeout} s")
 
 
-def stop_server(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen, first: int = signal.SIGTERM, grace: float = 20) -> None:
+    """Stop a process started in its own session, and everything it started (SIGKILL after `grace` s)."""
     if process.poll() is not None:
         return
-    os.killpg(process.pid, signal.SIGTERM)  # its own session: the master, its workers and their PDF workers
+    os.killpg(process.pid, first)
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=20)
 
 
+def stop_server(process: subprocess.Popen) -> None:
+    stop_process(process)
+
+
+def stop_runner(process: subprocess.Popen) -> None:
+    stop_process(process, signal.SIGINT, grace=30)  # what the runbook's KillSignal=SIGINT does: finish, then stop
+
+
 def stop_cluster(cluster: Cluster) -> None:
-    for process in cluster.processes:
-        stop_server(process)
+    for _host, _periodic, process in cluster.runners:
+        stop_runner(process)
+    for process in cluster.servers:
+        if process is not None:
+            stop_server(process)
+    if cluster.jobs_claim:
+        release_jobs_database(*cluster.jobs_claim)
+        cluster.jobs_claim = None
     if not cluster.admin_url:
         return
     admin = create_engine(cluster.admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{cluster.database}" WITH (FORCE)'))
     admin.dispose()
+
+
+# --- the job queue's Redis database ---------------------------------------------------------------
+
+
+def redis_database_url(redis_url: str, number: int) -> str:
+    parts = urllib.parse.urlsplit(redis_url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{number}"))
+
+
+def claim_jobs_database(redis_url: str) -> tuple[str, str]:
+    """The first of JOBS_DATABASES on redis_url's server that no other run holds: (its URL, our claim token).
+    Only huey's keys (left by a run that was killed) are cleared in it; nobody else's database is touched."""
+    import redis
+
+    token = secrets.token_hex(8)
+    for number in JOBS_DATABASES:
+        url = redis_database_url(redis_url, number)
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        try:
+            if client.set(JOBS_CLAIM, token, nx=True, ex=JOBS_CLAIM_SECONDS):
+                for key in list(client.scan_iter(match="huey.*")):
+                    client.delete(key)
+                return url, token
+        finally:
+            client.close()
+    raise RuntimeError(f"every Redis database in {JOBS_DATABASES} is claimed by another run: try again later")
+
+
+def release_jobs_database(url: str, token: str) -> None:
+    """Delete huey's keys and our claim (only if it is still ours), never the database."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        if client.get(JOBS_CLAIM) == token.encode():
+            for key in list(client.scan_iter(match="huey.*")):
+                client.delete(key)
+            client.delete(JOBS_CLAIM)
+    finally:
+        client.close()
 
 
 # --- a browser ------------------------------------------------------------------------------------

@@ -1,7 +1,16 @@
-"""A real HTTP server on loopback that counts the requests it gets (the PDF safety tests want none)."""
+"""Loopback servers for tests: a free port to start one on, and an HTTP server that counts the requests it gets
+(the PDF safety tests want none)."""
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def free_port() -> int:
+    """A port the kernel says is free now (known before the server starts, so PUBLIC_URL can name it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class CountingServer:

@@ -4,7 +4,6 @@ reader could see. The carer's record holds CANARIES; none may ever appear in an 
 import email
 import email.policy
 import re
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -52,11 +51,6 @@ class Mailbox:
             self.messages.clear()
             self.envelopes.clear()
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def parts(message: EmailMessage) -> tuple[str, str]:
