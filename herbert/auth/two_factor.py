@@ -3,8 +3,8 @@
 How the TOTP secret is sealed: by the record store (store.seal_account_secret), AES-256-GCM under the
 keyring's active key-encryption key, with associated data binding it to its user row. The column holds
 `<kek id>.<envelope>`, so after a key rotation the secret still opens with the older key (kept in the
-keyring for unwrapping) and reseal_totp_secrets() moves every secret onto the active key. A secret
-copied to another user's row fails to open (store.RecordUnreadable).
+keyring for unwrapping) and `keys rotate` moves every secret onto the active key
+(store.reseal_account_secrets). A secret copied to another user's row fails to open (store.RecordUnreadable).
 
 Recovery codes: 10 random codes of 80 bits each, shown once; only their SHA-256 is stored (a slow hash
 adds nothing for values this random). Using one removes it.
@@ -33,7 +33,6 @@ from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.models import User
 from herbert.records import store
-from herbert.records.keys import load_keyring
 
 ISSUER = "Herbert Protocol form"
 RECOVERY_CODE_COUNT = 10
@@ -62,18 +61,6 @@ def seal_pending_secret(user_id: int, secret: str) -> str:
 
 def open_pending_secret(user_id: int, value: str) -> str:
     return open_secret(user_id, base64.b64decode(value), "totp-pending")
-
-
-def reseal_totp_secrets() -> int:
-    """After `rotate-keys`: re-seal every TOTP secret under the active key. Returns how many moved."""
-    keyring = load_keyring()
-    moved = 0
-    for user in db.session.execute(db.select(User).where(User.totp_secret_sealed.is_not(None))).scalars():
-        if store.account_secret_key_id(user.totp_secret_sealed) != keyring.active_id:
-            user.totp_secret_sealed = seal_secret(user.id, open_secret(user.id, user.totp_secret_sealed))
-            moved += 1
-    db.session.commit()
-    return moved
 
 
 def provisioning_uri(secret: str, email: str) -> str:

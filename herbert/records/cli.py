@@ -128,11 +128,7 @@ def rotate_command(batch_size: int, pause: float, retire: bool) -> None:
 
 def _reseal_account_secrets() -> int:
     """Account secrets (two-factor) are sealed with keyring keys too: move them onto the active key."""
-    try:
-        from herbert.auth.two_factor import reseal_totp_secrets
-    except ImportError:
-        return 0
-    return reseal_totp_secrets()
+    return store.reseal_account_secrets()
 
 
 def _keys_in_use() -> Counter:

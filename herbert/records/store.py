@@ -912,6 +912,19 @@ def open_account_secret(user_id: int, part: str, sealed: bytes) -> str:
         raise RecordUnreadable(f"account {user_id} {part} cannot be opened") from None
 
 
+def reseal_account_secrets() -> int:
+    """After a key rotation: re-seal every two-factor secret under the active key. Returns how many moved."""
+    active = load_keyring().active_id
+    moved = 0
+    for user in db.session.execute(db.select(User).where(User.totp_secret_sealed.is_not(None))).scalars():
+        if account_secret_key_id(user.totp_secret_sealed) != active:
+            secret = open_account_secret(user.id, "totp", user.totp_secret_sealed)
+            user.totp_secret_sealed = seal_account_secret(user.id, "totp", secret)
+            moved += 1
+    db.session.commit()
+    return moved
+
+
 def account_secret_key_id(sealed: bytes) -> str:
     """Which key-encryption key a sealed account secret is under."""
     return bytes(sealed).partition(b".")[0].decode()

@@ -181,7 +181,7 @@ def test_reseal_moves_secrets_to_the_active_key(app, two_factor):
         keyring = load_keyring()
         old = keyring.active_id
         keyring.add_key()
-        moved = tf.reseal_totp_secrets()
+        moved = store.reseal_account_secrets()
         user = db.session.execute(db.select(User)).scalar_one()
         assert moved == 1
         assert user.totp_secret_sealed.startswith(keyring.active_id.encode() + b".")
