@@ -221,7 +221,10 @@ class FormFiller:
         self.go("main form button[type=submit]")
         assert self.journey.error_state()
         assert "consent" in self.page.locator("main").inner_text()
-        self.go("a.govuk-back-link")
+        # Focus is on the error summary; the back link sits just above it, so a keyboard user goes back to it.
+        tab_to(self.page, "a.govuk-back-link", max_presses=10, backwards=True)
+        with self.journey.navigation():
+            self.page.keyboard.press("Enter")
 
     def confirm_and_download_pdf(self) -> bytes:
         self.go(f"main a[href='{self.person_path}/check-answers']")
