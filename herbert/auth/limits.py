@@ -31,8 +31,6 @@ DEFAULT_RATES = {
     "RATELIMIT_SIGN_UP_PER_IP": "5/minute;30/hour",
     "RATELIMIT_TWO_FACTOR_PER_IP": "10/minute;100/hour",
     "RATELIMIT_TWO_FACTOR_PER_ACCOUNT": "5/minute;20/hour",
-    # change password, confirm it is you, delete account:
-    "RATELIMIT_ACCOUNT_PASSWORD_PER_ACCOUNT": "5/minute;30/hour",  # nosec B105
     "RATELIMIT_SHARE_CODE_PER_IP": "10/minute;60/hour",
     "RATELIMIT_SHARE_CODE_PER_LINK": "5/minute;20/hour",
     # The fixed /police page (reference + code): per client always. Across the service the count of wrong
@@ -50,6 +48,9 @@ DEFAULT_RATES = {
     # Police opening a share's PDF or export (per share link): generous, but bounded.
     "RATELIMIT_SHARE_DOWNLOAD_PER_LINK": "20/minute;200/hour",
 }
+# Change password, confirm it is you, delete account. Set apart from the literal above: a nosec inside a
+# multi-line literal makes bandit warn once for every line of it.
+DEFAULT_RATES["RATELIMIT_ACCOUNT_PASSWORD_PER_ACCOUNT"] = "5/minute;30/hour"  # noqa: S105 (a rate, not a password)
 
 
 def rate(name: str) -> Callable[[], str]:
