@@ -94,7 +94,7 @@ def declare_jobs() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from herbert import pages
+    from herbert import health, pages
     from herbert.auth import account
     from herbert.auth import views as auth_views
     from herbert.care import organisation_views
@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from herbert.questions import views as question_views
 
     for module in (
+        health,
         pages,
         auth_views,
         account,

@@ -2,6 +2,8 @@
 
 Flask's TRUSTED_HOSTS check fails while the URL adapter is being made, so the service's own error page
 (which builds links) cannot render; a request for a forged Host gets this small, header-complete 400 instead.
+The health check alone answers any host name: a load balancer probes each server by its own address. It is
+passed on as a request for the service's own name (Flask checks TRUSTED_HOSTS too); it builds no link from it.
 """
 
 from collections.abc import Callable, Iterable
@@ -10,6 +12,8 @@ from typing import Any
 from werkzeug.exceptions import SecurityError
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_host
+
+from herbert.health import PATH as HEALTH_CHECK_PATH
 
 REFUSAL_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
@@ -28,6 +32,8 @@ class TrustedHostGuard:
         self.trusted_hosts = trusted_hosts
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_CHECK_PATH:
+            return self.wsgi_app({**environ, "HTTP_HOST": self.trusted_hosts[0].lstrip(".")}, start_response)
         try:
             get_host(environ, trusted_hosts=self.trusted_hosts)
         except SecurityError:

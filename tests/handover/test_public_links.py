@@ -2,9 +2,8 @@
 
 import pytest
 
-from herbert import create_app
 from herbert.links import public_host, public_url_for
-from herbert.records.keys import Keyring
+from tests.support.apps import production_app
 from tests.support.journey import create_share, report_missing
 
 
@@ -22,25 +21,19 @@ def test_public_url_for_works_outside_a_request(app):
         assert public_host() == "localhost"
 
 
-def production(tmp_path, monkeypatch, **config):
-    monkeypatch.setenv("HERBERT_INSTANCE_PATH", str(tmp_path))
-    base = {"ENV": "production", "SECRET_KEY": "x" * 48, "KEYRING": Keyring.generate().to_json(), "MAIL_DISABLED": True}
-    return create_app({**base, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'h.db'}", **config})
-
-
 def test_production_refuses_to_start_without_a_public_url(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="HERBERT_PUBLIC_URL"):
-        production(tmp_path, monkeypatch)
+        production_app(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("bad", ["herbert.example.org", "ftp://herbert.example.org", "https://x.org/?a=1"])
 def test_a_malformed_public_url_stops_start_up(tmp_path, monkeypatch, bad):
     with pytest.raises(RuntimeError, match="must look like"):
-        production(tmp_path, monkeypatch, PUBLIC_URL=bad)
+        production_app(tmp_path, monkeypatch, PUBLIC_URL=bad)
 
 
 def test_production_refuses_requests_for_another_host(tmp_path, monkeypatch):
-    app = production(tmp_path, monkeypatch, PUBLIC_URL="https://herbert.example.org/")
+    app = production_app(tmp_path, monkeypatch, PUBLIC_URL="https://herbert.example.org/")
     client = app.test_client()
     assert client.get("/", base_url="https://evil.example").status_code == 400
     assert client.get("/", base_url="https://herbert.example.org").status_code != 400
