@@ -137,6 +137,27 @@ class OrganisationForm(FlaskForm):
     )
 
 
+def staff_post_field() -> RadioField:
+    """Staff or admin: asked when inviting and when changing a member of staff (a new field each call, so each
+    form keeps its own order)."""
+    return RadioField(
+        "Are they staff or an admin?",
+        choices=POST_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select staff or admin")],
+    )
+
+
+def resident_role_field() -> RadioField:
+    """What staff may do with residents' forms: asked when inviting and when changing a member of staff."""
+    return RadioField(
+        "What can staff do with residents' forms?",
+        choices=RESIDENT_ROLE_CHOICES,
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select what they can do with residents' forms")],
+    )
+
+
 class StaffInviteForm(FlaskForm):
     email = EmailField(
         "Their email address",
@@ -148,33 +169,13 @@ class StaffInviteForm(FlaskForm):
             Length(max=320, message="Email address must be 320 characters or fewer"),
         ],
     )
-    post = RadioField(
-        "Are they staff or an admin?",
-        choices=POST_CHOICES,
-        widget=GovRadioInput(),
-        validators=[InputRequired(message="Select staff or admin")],
-    )
-    resident_role = RadioField(
-        "What can staff do with residents' forms?",
-        choices=RESIDENT_ROLE_CHOICES,
-        widget=GovRadioInput(),
-        validators=[InputRequired(message="Select what they can do with residents' forms")],
-    )
+    post = staff_post_field()
+    resident_role = resident_role_field()
 
 
 class StaffChangeForm(FlaskForm):
-    post = RadioField(
-        "Are they staff or an admin?",
-        choices=POST_CHOICES,
-        widget=GovRadioInput(),
-        validators=[InputRequired(message="Select staff or admin")],
-    )
-    resident_role = RadioField(
-        "What can staff do with residents' forms?",
-        choices=RESIDENT_ROLE_CHOICES,
-        widget=GovRadioInput(),
-        validators=[InputRequired(message="Select what they can do with residents' forms")],
-    )
+    post = staff_post_field()
+    resident_role = resident_role_field()
 
 
 class UnitForm(FlaskForm):

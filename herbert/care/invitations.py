@@ -16,14 +16,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from herbert.access import ROLE_RANK, OrganisationRole, Role, role_of
 from herbert.clock import utcnow
 from herbert.extensions import db
-from herbert.models import Invitation, Membership, OrganisationMember, Person, Residency, User
+from herbert.models import (
+    Invitation,
+    Membership,
+    OrganisationInvitation,
+    OrganisationMember,
+    Person,
+    Residency,
+    User,
+)
 
 INVITATION_DAYS = 7
 TOKEN_BYTES = 32  # 256 bits
+InvitationT = TypeVar("InvitationT", Invitation, OrganisationInvitation)
 
 
 def hash_token(token: str) -> str:
@@ -120,20 +130,22 @@ class AlreadyResident(Exception):
     """The person lives with another organisation, which has not discharged them."""
 
 
-def _claim(token: str, user: User) -> Invitation | None:
-    """Mark the invitation used by this account, if it is open and for this address (one compare-and-swap)."""
+def claim(model: type[InvitationT], token: str, user: User) -> InvitationT | None:
+    """Mark an invitation (a co-carer's, or a staff member's: model says which table) used by this account, if
+    it is open and for this address: one compare-and-swap, so two people racing for one link cannot both win.
+    Raises NotVerified before the account's address is confirmed."""
     if user.email_verified_at is None:
         raise NotVerified
     now = utcnow()
     token_hash = hash_token(token)
     result = db.session.execute(
-        db.update(Invitation)
+        db.update(model)
         .where(
-            Invitation.token_hash == token_hash,
-            Invitation.accepted_at.is_(None),
-            Invitation.cancelled_at.is_(None),
-            Invitation.expires_at > now,
-            Invitation.email == normalise_email(user.email),
+            model.token_hash == token_hash,
+            model.accepted_at.is_(None),
+            model.cancelled_at.is_(None),
+            model.expires_at > now,
+            model.email == normalise_email(user.email),
         )
         .values(accepted_at=now, accepted_by=user.id)
         .execution_options(synchronize_session=False)
@@ -141,7 +153,7 @@ def _claim(token: str, user: User) -> Invitation | None:
     if result.rowcount != 1:
         db.session.rollback()
         return None
-    return db.session.execute(db.select(Invitation).filter_by(token_hash=token_hash)).scalar_one()
+    return db.session.execute(db.select(model).filter_by(token_hash=token_hash)).scalar_one()
 
 
 def _end_residency(invitation: Invitation) -> str | None:
@@ -165,7 +177,7 @@ def accept(token: str, user: User) -> Accepted | None:
     state, looked_up = look_up(token)
     if state != State.OPEN or looked_up is None or looked_up.for_organisation:
         return None
-    invitation = _claim(token, user)
+    invitation = claim(Invitation, token, user)
     if invitation is None:
         return None
     now = utcnow()
@@ -200,7 +212,7 @@ def accept_for_organisation(token: str, user: User, organisation_id: str) -> Acc
     ).first()
     if is_admin is None:
         return None
-    invitation = _claim(token, user)
+    invitation = claim(Invitation, token, user)
     if invitation is None:
         return None
     discharged = _end_residency(invitation)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from herbert.access import OrganisationRole, Role, role_of
 from herbert.auth.sessions import end_all_sessions
-from herbert.care.invitations import INVITATION_DAYS, NotVerified, State, hash_token, normalise_email
+from herbert.care.invitations import INVITATION_DAYS, State, claim, hash_token, normalise_email
 from herbert.clock import utcnow
 from herbert.extensions import db
 from herbert.models import (
@@ -311,26 +311,9 @@ def accept_staff_invitation(token: str, user: User) -> OrganisationMember | None
     """Join the staff (one compare-and-swap, as co-carer invitations); None if the invitation is not open or is
     for another address. Someone already on the staff keeps their post. Raises NotVerified before the address
     is confirmed."""
-    if user.email_verified_at is None:
-        raise NotVerified
-    now = utcnow()
-    token_hash = hash_token(token)
-    result = db.session.execute(
-        db.update(OrganisationInvitation)
-        .where(
-            OrganisationInvitation.token_hash == token_hash,
-            OrganisationInvitation.accepted_at.is_(None),
-            OrganisationInvitation.cancelled_at.is_(None),
-            OrganisationInvitation.expires_at > now,
-            OrganisationInvitation.email == normalise_email(user.email),
-        )
-        .values(accepted_at=now, accepted_by=user.id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
+    invitation = claim(OrganisationInvitation, token, user)
+    if invitation is None:
         return None
-    invitation = db.session.execute(db.select(OrganisationInvitation).filter_by(token_hash=token_hash)).scalar_one()
     member = db.session.execute(
         db.select(OrganisationMember).filter_by(organisation_id=invitation.organisation_id, user_id=user.id)
     ).scalar_one_or_none()
@@ -340,7 +323,7 @@ def accept_staff_invitation(token: str, user: User) -> OrganisationMember | None
             user_id=user.id,
             role=invitation.role,
             resident_role=invitation.resident_role,
-            created_at=now,
+            created_at=invitation.accepted_at,
         )
         db.session.add(member)
     db.session.flush()
