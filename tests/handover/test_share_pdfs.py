@@ -6,37 +6,15 @@ until its photos, report or date printed change."""
 import io
 from datetime import datetime, timedelta
 
-import pytest
 from pypdf import PdfReader
 
-from herbert.documents import kept, renderer
+from herbert.documents import kept
 from herbert.extensions import db
 from herbert.models import Person, Revision, Share
 from herbert.photos import cleaning
 from herbert.records import erasure, store
 from tests.support.journey import create_share, page, police_open, report_missing
 from tests.support.photos import jpeg
-
-
-@pytest.fixture
-def renders(monkeypatch) -> list[str]:
-    """Every PDF render, by title (the real renderer runs; the list only records it)."""
-    made: list[str] = []
-    real = renderer.render_pdf
-
-    def counting(html, *, title, **kwargs):
-        made.append(title)
-        return real(html, title=title, **kwargs)
-
-    monkeypatch.setattr(renderer, "render_pdf", counting)
-    return made
-
-
-@pytest.fixture
-def preparing(carer):
-    carer.app.config["PREPARE_POLICE_PDFS"] = True
-    yield carer
-    kept.wait_for_pending()
 
 
 def first_page_text(data: bytes) -> str:

@@ -10,34 +10,13 @@ import time
 import pytest
 from pypdf import PdfReader
 
-from herbert.documents import kept, renderer
+from herbert.documents import kept
 from herbert.extensions import db
 from herbert.handover.shares import lifecycle as shares
 from herbert.handover.shares import pdfs
 from herbert.models import Share
 from herbert.records import store
 from tests.support.journey import create_share, page, police_open, report_missing, text_of
-
-
-@pytest.fixture
-def renders(monkeypatch) -> list[str]:
-    """Every PDF render, by title (the real renderer runs; the list only records it)."""
-    made: list[str] = []
-    real = renderer.render_pdf
-
-    def counting(html, *, title, **kwargs):
-        made.append(title)
-        return real(html, title=title, **kwargs)
-
-    monkeypatch.setattr(renderer, "render_pdf", counting)
-    return made
-
-
-@pytest.fixture
-def preparing(carer):
-    carer.app.config["PREPARE_POLICE_PDFS"] = True
-    yield carer
-    kept.wait_for_pending()
 
 
 class Gate:
