@@ -153,7 +153,10 @@ def claim(model: type[InvitationT], token: str, user: User) -> InvitationT | Non
     if result.rowcount != 1:
         db.session.rollback()
         return None
-    return db.session.execute(db.select(model).filter_by(token_hash=token_hash)).scalar_one()
+    # populate_existing: the page may have loaded this invitation already; the caller needs it as now stored
+    return db.session.execute(
+        db.select(model).filter_by(token_hash=token_hash).execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def _end_residency(invitation: Invitation) -> str | None:
