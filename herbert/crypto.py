@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
@@ -22,6 +23,7 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 KEY_BYTES = 32
 KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_VERSION_LABEL = encode_basestring_ascii(ENVELOPE_VERSION.hex())  # as json.dumps writes it in associated data
 
 
 class DecryptionError(Exception):
@@ -42,8 +44,11 @@ def associated_data(table: str, record_id: str | int, part: str = "") -> bytes:
     JSON-encoded so that no two different (table, record, part) triples give the same bytes, whatever
     characters they contain (a "/"-joined label would not be: ("a/b", "c") and ("a", "b/c") collide).
     The envelope version is in the label, so a future format cannot be confused with this one.
+    The bytes are exactly json.dumps of the list, written with json's own string encoder: a list that
+    opens thousands of values (the residents dashboard) spent a tenth of its time in json.dumps.
     """
-    return json.dumps(["herbert", ENVELOPE_VERSION.hex(), table, str(record_id), part]).encode()
+    table, record, part = (encode_basestring_ascii(value) for value in (table, str(record_id), part))
+    return f'["herbert", {_VERSION_LABEL}, {table}, {record}, {part}]'.encode()
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
@@ -58,16 +63,27 @@ def seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 def open_sealed(key: bytes, envelope: bytes, aad: bytes) -> bytes:
     """Decrypt an envelope made by seal(); any mismatch raises DecryptionError (fails closed)."""
-    if not isinstance(envelope, bytes | bytearray | memoryview):
-        raise DecryptionError("ciphertext is not bytes")
-    envelope = bytes(envelope)
-    if len(envelope) < 1 + NONCE_BYTES + TAG_BYTES or envelope[:1] != ENVELOPE_VERSION:
-        raise DecryptionError("ciphertext is malformed or of an unknown version")
-    nonce, body = envelope[1 : 1 + NONCE_BYTES], envelope[1 + NONCE_BYTES :]
-    try:
-        return AESGCM(key).decrypt(nonce, body, aad)
-    except InvalidTag:
-        raise DecryptionError("ciphertext failed authentication") from None
+    return Opener(key).open(envelope, aad)
+
+
+class Opener:
+    """Opens envelopes sealed under one key, setting the key up once: a list that opens several values of
+    each of hundreds of people (the residents dashboard) makes one per person, not one per value."""
+
+    def __init__(self, key: bytes):
+        self._aead = AESGCM(key)
+
+    def open(self, envelope: bytes, aad: bytes) -> bytes:
+        if not isinstance(envelope, bytes | bytearray | memoryview):
+            raise DecryptionError("ciphertext is not bytes")
+        envelope = bytes(envelope)
+        if len(envelope) < 1 + NONCE_BYTES + TAG_BYTES or envelope[:1] != ENVELOPE_VERSION:
+            raise DecryptionError("ciphertext is malformed or of an unknown version")
+        nonce, body = envelope[1 : 1 + NONCE_BYTES], envelope[1 + NONCE_BYTES :]
+        try:
+            return self._aead.decrypt(nonce, body, aad)
+        except InvalidTag:
+            raise DecryptionError("ciphertext failed authentication") from None
 
 
 def data_key_aad(subject: str) -> bytes:

@@ -4,6 +4,8 @@ import base64
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from herbert import crypto
 from herbert.crypto import DecryptionError, Keyring
@@ -72,6 +74,29 @@ def test_associated_data_labels_cannot_collide():
     assert crypto.associated_data("a/b", "c") != crypto.associated_data("a", "b/c")
     assert crypto.associated_data("t", "1", "x/y") != crypto.associated_data("t", "1/x", "y")
     assert crypto.associated_data("t", 7, "p") == crypto.associated_data("t", "7", "p")
+
+
+def test_associated_data_keeps_the_bytes_every_stored_record_was_sealed_with():
+    """Every ciphertext on disk is bound to these exact bytes: a label written differently would make all of
+    them fail to open."""
+    assert crypto.associated_data("people", "ab12", "summary") == b'["herbert", "01", "people", "ab12", "summary"]'
+    assert crypto.associated_data("users", 7) == b'["herbert", "01", "users", "7", ""]'
+
+
+@given(st.text(), st.one_of(st.text(), st.integers()), st.text())
+def test_associated_data_is_json_of_the_label_whatever_it_holds(table, record_id, part):
+    expected = json.dumps(["herbert", "01", table, str(record_id), part]).encode()
+    assert crypto.associated_data(table, record_id, part) == expected
+
+
+def test_an_opener_opens_many_values_of_one_key_and_fails_closed_like_open_sealed(key):
+    opener = crypto.Opener(key)
+    envelopes = [crypto.seal(key, f"value {n}".encode(), AAD) for n in range(3)]
+    assert [opener.open(envelope, AAD) for envelope in envelopes] == [b"value 0", b"value 1", b"value 2"]
+    with pytest.raises(DecryptionError):
+        opener.open(envelopes[0], crypto.associated_data("draft_sections", "p2", "health"))
+    with pytest.raises(DecryptionError):
+        crypto.Opener(crypto.new_data_key()).open(envelopes[0], AAD)
 
 
 def test_100k_seals_never_repeat_a_nonce(key):
