@@ -121,15 +121,21 @@ def data_key(person: Person) -> bytes:
     if wrapper.is_forgotten(person.id):
         log.warning("data key of erased person %s was asked for and refused", person.id)
         raise RecordUnreadable(f"person {person.id} has been erased")
+    return _unwrap_once(person.id, person.kek_id, person.wrapped_key, wrapper)
+
+
+def _unwrap_once(person_id: str, kek_id: str, wrapped_key: bytes, wrapper: crypto.KeyWrapper) -> bytes:
+    """Unwrap a data key once per request (the wrapper still refuses an erased person's key), from the
+    person's columns: a list reads only the columns it needs, not whole Person rows."""
     cache = _cached_keys()
-    cache_key = (person.id, person.kek_id, bytes(person.wrapped_key))
+    cache_key = (person_id, kek_id, bytes(wrapped_key))
     key = cache.get(cache_key)
     if key is None:
         try:
-            key = wrapper.unwrap_data_key(person.kek_id, bytes(person.wrapped_key), person.id)
+            key = wrapper.unwrap_data_key(kek_id, bytes(wrapped_key), person_id)
         except crypto.DecryptionError:
-            log.error("data key of person %s (key-encryption key %s) failed to unwrap", person.id, person.kek_id)
-            raise RecordUnreadable(f"data key of person {person.id} cannot be opened") from None
+            log.error("data key of person %s (key-encryption key %s) failed to unwrap", person_id, kek_id)
+            raise RecordUnreadable(f"data key of person {person_id} cannot be opened") from None
         cache[cache_key] = key
     return key
 
@@ -209,14 +215,15 @@ def _open_json(person: Person, table: str, record_id: str | int, part: str, seal
     if sealed is None:
         log.error("sealed %s %s of person %s (%s) is missing", table, record_id, person.id, part)
         raise RecordUnreadable(f"{table} {record_id} cannot be opened")
-    return _open_json_with(data_key(person), person.id, table, record_id, part, sealed)
+    return _open_json_with(crypto.Opener(data_key(person)), person.id, table, record_id, part, sealed)
 
 
-def _open_json_with(key: bytes, person_id: str, table: str, record_id: str | int, part: str, sealed: bytes) -> Any:
-    """Open with a key already unwrapped (a list that opens many values of one person asks for it once)."""
+def _open_json_with(
+    opener: crypto.Opener, person_id: str, table: str, record_id: str | int, part: str, sealed: bytes
+) -> Any:
+    """Open with a key already set up (a list that opens many values of one person sets it up once)."""
     try:
-        plaintext = crypto.open_sealed(key, sealed, crypto.associated_data(table, record_id, part))
-        return json.loads(plaintext)
+        return json.loads(opener.open(sealed, crypto.associated_data(table, record_id, part)))
     except (crypto.DecryptionError, ValueError):
         log.error("sealed %s %s of person %s (%s) failed to open", table, record_id, person_id, part)
         raise RecordUnreadable(f"{table} {record_id} cannot be opened") from None
@@ -426,11 +433,21 @@ class ResidentSummary:
 def residents_of(organisation_id: str) -> list[ResidentSummary]:
     """Everyone an organisation looks after, names and photo dates opened in memory.
 
-    Three queries whatever the number of residents (the people, their latest version numbers, their photos'
-    sealed details), then one key unwrap and a few AES-GCM opens per resident: no query per resident.
+    Three queries whatever the number of residents (the people's columns, their latest version numbers, their
+    photos' sealed details), then one key unwrap and a few AES-GCM opens per resident: no query per resident.
+    Only the columns needed are read (whole Person rows cost a sixth of the time at 500 residents).
     """
     rows = db.session.execute(
-        db.select(Person, Residency.admitted_at)
+        db.select(
+            Person.id,
+            Person.status,
+            Person.kek_id,
+            Person.wrapped_key,
+            Person.summary_sealed,
+            Person.updated_at,
+            Person.next_review_on,
+            Residency.admitted_at,
+        )
         .join(Residency, Residency.person_id == Person.id)
         .where(Residency.organisation_id == organisation_id, Person.wrapped_key.is_not(None))
     ).all()
@@ -451,32 +468,32 @@ def residents_of(organisation_id: str) -> list[ResidentSummary]:
         sealed_photos.setdefault(person_id, []).append((photo_id, sealed))
     wrapper = key_wrapper()
     residents = []
-    for person, admitted_at in rows:
-        if wrapper.is_forgotten(person.id):
-            continue
+    for row in rows:
+        if wrapper.is_forgotten(row.id):
+            continue  # erased: not listed at all
         try:
-            key = data_key(person)  # once per resident, not once per value opened
+            opener = crypto.Opener(_unwrap_once(row.id, row.kek_id, row.wrapped_key, wrapper))
             summary = {}
-            if person.summary_sealed is not None:
-                summary = _open_json_with(key, person.id, "people", person.id, "summary", person.summary_sealed)
+            if row.summary_sealed is not None:
+                summary = _open_json_with(opener, row.id, "people", row.id, "summary", row.summary_sealed)
             photos = tuple(
-                _photo_dates(_open_json_with(key, person.id, "photos", photo_id, "details", sealed))
-                for photo_id, sealed in sealed_photos.get(person.id, [])
+                _photo_dates(_open_json_with(opener, row.id, "photos", photo_id, "details", sealed))
+                for photo_id, sealed in sealed_photos.get(row.id, [])
             )
             readable = True
         except RecordUnreadable:
             summary, photos, readable = {}, (), False
         residents.append(
             ResidentSummary(
-                id=person.id,
-                status=person.status,
+                id=row.id,
+                status=row.status,
                 name=summary.get("name", ""),
                 preferred_name=summary.get("preferred_name", ""),
                 unit=summary.get("unit", ""),
-                updated_at=person.updated_at,
-                next_review_on=person.next_review_on,
-                latest_version=latest.get(person.id),
-                admitted_at=admitted_at,
+                updated_at=row.updated_at,
+                next_review_on=row.next_review_on,
+                latest_version=latest.get(row.id),
+                admitted_at=row.admitted_at,
                 photos=photos,
                 readable=readable,
             )

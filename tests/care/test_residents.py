@@ -259,6 +259,28 @@ def test_the_dashboard_puts_what_needs_doing_on_top_and_filters_without_names_in
     clock.freeze(None)
 
 
+def test_a_resident_whose_record_will_not_open_is_listed_as_such_and_an_erased_one_not_at_all(app):
+    """One bad record must not take the dashboard down (the others still show, most in need first), and a
+    person whose key the keyring refuses (erased, then a backup restored) is not listed at all."""
+    admin, home = admin_and_home(app)
+    with app.app_context():
+        admin_id = db.session.execute(db.select(User.id).filter_by(email=admin.email)).scalar_one()
+    kept = add_resident(app, home, admin_id, "Alan Fine", unit="Rowan", photo_taken=TODAY.date())
+    broken = add_resident(app, home, admin_id, "Beth Broken", unit="Birch")
+    erased = add_resident(app, home, admin_id, "Cora Erased", unit="Birch")
+    with app.app_context():
+        people = {person.id: person for person in db.session.execute(db.select(Person)).scalars()}
+        people[broken].summary_sealed = people[kept].summary_sealed  # another person's ciphertext: will not open
+        db.session.commit()
+        store.key_wrapper().forget(erased)
+
+    response = admin.client.get(f"/organisations/{home}/residents")
+    assert response.status_code == 200
+    assert [row[0] for row in rows_of(response)] == ["Alan Fine", "Record cannot be opened"]
+    text = page_text(response)
+    assert "2 residents" in text and "Beth Broken" not in text and "Cora Erased" not in text
+
+
 def test_the_unit_is_sealed_and_set_by_editors(app):
     admin, home = admin_and_home(app)
     nurse, helper = Browser(app, "nurse@example.com"), Browser(app, "helper@example.com")
